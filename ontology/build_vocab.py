@@ -55,8 +55,8 @@ LICENCE_IRIS = {
 # reference/README.md has no provenance row for the CAD Trust v1 picklists; this is what is known.
 FALLBACK_PROVENANCE = {
     "cadtrust-v1-picklists.json": (
-        "Climate Action Data Trust (CAD Trust) data model v1 picklists, Chia-Network/cadt "
-        "(source path and commit not recorded in ontology/reference/README.md)",
+        "Climate Action Data Trust (CAD Trust) data model v1 picklists, Chia-Network/cadt; "
+        "source path and commit not recorded in ontology/reference/README.md",
         "Apache-2.0",
     ),
 }
