@@ -135,5 +135,6 @@ def test_slug() -> None:
     assert slug("  NDC and IMP ") == "ndc-and-imp"
     assert slug("kt (Kiloton)") == "kt-kiloton"
     assert slug("gCO2eq/kWh") == "gco2eq-kwh"
-    assert slug("TÜV SÜD") == "t-v-s-d"
+    assert slug("TÜV SÜD") == "tuv-sud"
+    assert slug("Enviro-Accès Inc.") == "enviro-acces-inc"
     assert slug("--") == ""
