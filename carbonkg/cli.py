@@ -28,6 +28,61 @@ def _cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_load(args: argparse.Namespace) -> int:
+    from carbonkg.loaders.pipeline import default_store_path, iter_files, load_file, LoadRun
+    from carbonkg.store import EmbeddedStore
+
+    if (args.registry is None) != (args.table is None):
+        raise UsageError("--registry and --table go together")
+    paths = [Path(p) for p in args.paths]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    files = list(iter_files(paths))
+    if not files:
+        raise UsageError("no export files (.csv, .xlsx) found in " + ", ".join(args.paths))
+    store = EmbeddedStore(Path(args.store) if args.store else default_store_path())
+    run = LoadRun()
+    progress = _progress(files, quiet=args.quiet)
+    rejected = 0
+    totals = [0, 0]
+    for path in progress:
+        result = load_file(store, path, registry=args.registry, kind=args.table, run=run, force=args.force)
+        what = f"{result.registry}/{result.table}" if result.registry else "?"
+        line = f"{result.status:8} {path}  [{what}]  rows={result.rows} triples={result.triples} {result.seconds:.2f}s"
+        _write(progress, line)
+        if result.status == "rejected":
+            rejected += 1
+            for error in result.errors:
+                _write(progress, f"    {error}")
+            if result.more_errors:
+                _write(progress, f"    ... and {result.more_errors} more errors")
+        for (column, kind, value), count in sorted(result.uninterpreted.counts.items()):
+            _write(progress, f"    uninterpreted {kind} in {column!r}: {value!r} ({count} rows)")
+        totals[0] += result.rows
+        totals[1] += result.triples
+    store.flush()
+    print(f"{len(files) - rejected} of {len(files)} files loaded or unchanged, {rejected} rejected; "
+          f"{totals[0]} rows, {totals[1]} triples written; store at {store.path}")
+    return 1 if rejected else 0
+
+
+def _progress(files: list[Path], *, quiet: bool):
+    if quiet or not sys.stderr.isatty():
+        return files
+    from tqdm import tqdm
+
+    return tqdm(files, unit="file", leave=False)
+
+
+def _write(progress: object, line: str) -> None:
+    writer = getattr(progress, "write", None)
+    if writer is not None:
+        writer(line)
+    else:
+        print(line)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="carbonkg", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"carbonkg {__version__}")
@@ -39,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     docs.add_argument("--host", default="127.0.0.1")
     docs.add_argument("--port", type=int, default=8000)
     docs.set_defaults(func=_cmd_docs)
+
+    load = sub.add_parser("load", help="load registry exports (files or folders) into the store")
+    load.add_argument("paths", nargs="+", metavar="PATH", help="export files, or folders to search for .csv/.xlsx")
+    load.add_argument("--store", help="store folder (default: $CARBONKG_STORE or var/store)")
+    load.add_argument("--registry", help="registry slug, when the header does not tell (with --table)")
+    load.add_argument("--table", help="table kind: projects, issuances, transactions, retirements, cancellations")
+    load.add_argument("--force", action="store_true", help="reload files even when unchanged")
+    load.add_argument("--quiet", action="store_true", help="no progress bar")
+    load.set_defaults(func=_cmd_load)
     return parser
 
 

@@ -1,1 +1,18 @@
-"""carbonkg.loaders."""
+"""carbonkg.loaders: every registry's real exports into RDF, with provenance to the file and row.
+
+One module per registry; ``TABLE_SPECS`` lists every file kind they read.
+"""
+
+from __future__ import annotations
+
+from carbonkg.loaders.base import TableSpec
+
+
+def _collect() -> tuple[TableSpec, ...]:
+    from carbonkg.loaders import verra
+
+    modules = (verra,)
+    return tuple(spec for module in modules for spec in module.SPECS)
+
+
+TABLE_SPECS: tuple[TableSpec, ...] = _collect()

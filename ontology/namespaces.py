@@ -94,6 +94,7 @@ class CK(DefinedNamespace):
     creditingPeriodEnd: URIRef  # DatatypeProperty
     creditingPeriodStart: URIRef  # DatatypeProperty
     creditingPeriodText: URIRef  # DatatypeProperty
+    currentGraph: URIRef  # ObjectProperty
     developer: URIRef  # ObjectProperty
     documentsUrl: URIRef  # DatatypeProperty
     encoding: URIRef  # DatatypeProperty
