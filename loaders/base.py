@@ -317,7 +317,8 @@ class Emitter:
     ) -> str:
         """A label attestation about ``subject`` published by this registry on this row."""
         subject_iri = subject[1:-1]
-        token = E.iri(iris.label(subject_iri, label_slug + (f"-{period}" if period else "")))
+        qualifier = "".join(f"-{q}" for q in (period, purpose) if q)
+        token = E.iri(iris.label(subject_iri, label_slug + qualifier))
         add = self.add
         if self.once(token):
             add(token, A, T.LabelAttestation)
