@@ -36,6 +36,9 @@ REGISTRIES = (
     "isometric",
     "cercarbono",
     "arb",
+    # registries that the exports point at but that carbonkg has no export of (yet)
+    "cdm",
+    "washington-ecology",
 )
 
 

@@ -9,9 +9,9 @@ from carbonkg.loaders.base import TableSpec
 
 
 def _collect() -> tuple[TableSpec, ...]:
-    from carbonkg.loaders import verra
+    from carbonkg.loaders import acr, arb, art_trees, car, cercarbono, gold_standard, isometric, verra
 
-    modules = (verra,)
+    modules = (verra, gold_standard, acr, car, art_trees, isometric, cercarbono, arb)
     return tuple(spec for module in modules for spec in module.SPECS)
 
 
