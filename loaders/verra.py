@@ -37,9 +37,8 @@ def _listing(row: Row, out: Emitter) -> str:
 def _project_facts(row: Row, out: Emitter, listing: str) -> None:
     """Columns that both files carry about the project."""
     out.country(row, listing, "Country/Area", predicate=T.hostCountry)
-    project_type = row.text("Project Type")
-    if project_type:
-        out.concept(listing, T.sector, row.concept("sector", "Project Type"))
+    for sector in parse.split_list(row.text("Project Type"), ";") or ():
+        out.concept(listing, T.sector, row.concept("sector", "Project Type", sector))
     methodology = row.text("Methodology")
     if methodology:
         out.text(listing, T.methodologyText, methodology)
