@@ -28,7 +28,19 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 SCHEMA = "http://schema.org/"
 GEO = "http://www.opengis.net/ont/geosparql#"
 
-_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+
+
+def escape(value: str) -> str:
+    """N-Triples string escaping; str.replace runs in C and skips clean strings quickly."""
+    if "\\" in value:
+        value = value.replace("\\", "\\\\")
+    if '"' in value:
+        value = value.replace('"', '\\"')
+    if "\n" in value:
+        value = value.replace("\n", "\\n")
+    if "\r" in value:
+        value = value.replace("\r", "\\r")
+    return value
 
 
 def iri(value: str) -> str:
@@ -81,15 +93,15 @@ GEO_WKT = GEO + "wktLiteral"
 
 
 def literal(value: str) -> str:
-    return f'"{value.translate(_ESCAPES)}"'
+    return f'"{escape(value)}"'
 
 
 def typed(value: str, datatype: str) -> str:
-    return f'"{value.translate(_ESCAPES)}"^^<{datatype}>'
+    return f'"{escape(value)}"^^<{datatype}>'
 
 
 def lang(value: str, language: str = "en") -> str:
-    return f'"{value.translate(_ESCAPES)}"@{language}'
+    return f'"{escape(value)}"@{language}'
 
 
 def decimal(value: Decimal) -> str:

@@ -71,7 +71,8 @@ def emit_project(row: Row, out: Emitter) -> None:
 
 def emit_transaction(row: Row, out: Emitter) -> None:
     listing = _listing(row, out)
-    _project_facts(row, out, listing)
+    if out.once(listing + "#facts"):  # repeated on every block of the project: write once per file
+        _project_facts(row, out, listing)
     serial = row.parsed("Serial Number", parse_verra_serial)
     quantity = row.parsed("Quantity Issued", parse.parse_decimal)
     vintage_start = row.parsed("Vintage Start", parse.parse_date)
