@@ -49,11 +49,15 @@ def _segment(native: str) -> str:
     return quote(text, safe="-._~")
 
 
+def _base(registry: str, kind: str) -> str:
+    if registry not in REGISTRIES:
+        raise ValueError(f"unknown registry slug {registry!r}")
+    return f"{ID_BASE}{registry}/{kind}/"
+
+
 def entity(registry: str, kind: str, native: str) -> str:
     """IRI of an entity of ``kind`` that ``registry`` identifies as ``native``."""
-    if registry not in REGISTRIES and not registry.startswith("x-"):
-        raise ValueError(f"unknown registry slug {registry!r}")
-    return f"{ID_BASE}{registry}/{kind}/{_segment(native)}"
+    return _base(registry, kind) + _segment(native)
 
 
 def project_listing(registry: str, native_id: str) -> str:
@@ -74,8 +78,13 @@ def block(registry: str, prefix: str, start: int, end: int) -> str:
 
 
 def record(registry: str, kind: str, *parts: str) -> str:
-    """An entity identified by a composite key, e.g. an issuance by (project, date, vintage)."""
-    return entity(registry, kind, "/".join(_segment(p) for p in parts).replace("%2F", "/"))
+    """An entity identified by a composite key, e.g. an issuance by (project, date, vintage):
+    one path segment per part.
+
+    >>> record("verra", "issuance", "3005", "2026-04-02")
+    'https://w3id.org/carbonkg/id/verra/issuance/3005/2026-04-02'
+    """
+    return _base(registry, kind) + "/".join(_segment(p) for p in parts)
 
 
 def methodology(registry: str, code: str) -> str:

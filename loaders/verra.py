@@ -110,7 +110,7 @@ def emit_transaction(row: Row, out: Emitter) -> None:
             "RetirementOrCancellation",
             iris.record(REGISTRY, "retirement", serial.prefix, f"{serial.start}-{serial.end}"),
             listing=listing,
-            event_type="retirement",
+            event_type="retirement-or-cancellation",
         )
         out.when(event, retired_on)
         out.add(event, T.affectsBlock, block)
