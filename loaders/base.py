@@ -254,6 +254,37 @@ class Emitter:
         for goal in goals or ():
             self.add(subject, T.contributesToSDG, E.iri(iris.sdg(goal)))
 
+    def methodologies(self, row: Row, subject: str, column: str, *, programme: str | None = None) -> list[str]:
+        """Methodology cell → ck:methodologyText (as written) and one ck:Methodology per item
+        (keyed by its code, per registry), plus a ck:MethodologyVersion when the item names one."""
+        items = parse.parse_methodology_list(row.raw(column))
+        if not items:
+            return []
+        self.text(subject, T.methodologyText, row.text(column))
+        minted = []
+        for item in items:
+            code, version, title = parse.split_methodology(item)
+            method = self.describes(E.iri(iris.methodology(self.registry, code)))
+            self.add(subject, T.methodology, method)
+            minted.append(method)
+            if self.once(method):
+                self.add(method, A, T.Methodology)
+                self.add(method, T.recordedIn, self.registry_token)
+                if programme:
+                    self.add(method, T.underProgramme, programme)
+                self.text(method, T.methodologyCode, code)
+            if title and self.once(method + title):
+                self.label(method, title)
+            if version:
+                release = self.describes(E.iri(iris.methodology(self.registry, f"{code} {version}")))
+                self.add(subject, T.methodology, release)
+                if self.once(release):
+                    self.add(release, A, T.MethodologyVersion)
+                    self.add(release, T.recordedIn, self.registry_token)
+                    self.add(release, T.versionOf, method)
+                    self.text(release, T.versionNumber, version)
+        return minted
+
     def status(self, row: Row, subject: str, column: str, scheme: str, predicate: str) -> None:
         text = row.text(column)
         if text is None:

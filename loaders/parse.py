@@ -78,6 +78,7 @@ __all__ = [
     "parse_json_cell",
     "parse_literal_list",
     "parse_methodology_list",
+    "split_methodology",
     "parse_python_literal",
     "parse_sdg_list",
     "parse_when",
@@ -723,3 +724,29 @@ def known_country_codes() -> frozenset[str]:
     """All alpha-2 codes the lookup table can return (for tests and validation)."""
     return _COUNTRY_CODES
 
+
+# ------------------------------------------------------------------ methodologies
+
+_METHOD_VERSION_RE = re.compile(r"(?P<head>.+?)\s+(?P<version>[vV]\d+(?:\.\d+)*)(?:\s*:\s*(?P<title>.*))?")
+_METHOD_CODE_RE = re.compile(r"(?P<code>[A-Z][A-Z0-9]*(?:[-.][A-Z0-9]+)+\.?|[A-Z]+\d[A-Z0-9]*)(?:\s+(?P<title>.+))?")
+
+
+def split_methodology(item: str) -> tuple[str, str | None, str | None]:
+    """One methodology item → (code, version as written, title).
+
+    >>> split_methodology("ACM0002 Grid-connected electricity generation from renewable sources")
+    ('ACM0002', None, 'Grid-connected electricity generation from renewable sources')
+    >>> split_methodology("GS TPDDTEC V4.0: REDUCED EMISSIONS FROM COOKING")
+    ('GS TPDDTEC', 'V4.0', 'REDUCED EMISSIONS FROM COOKING')
+    >>> split_methodology("AMS-III.AR. Substituting fossil fuel based lighting with LED lighting systems")[0]
+    'AMS-III.AR.'
+    """
+    version = title = None
+    head = item
+    m = _METHOD_VERSION_RE.fullmatch(item)
+    if m is not None:
+        head, version, title = m["head"], m["version"], m["title"] or None
+    m = _METHOD_CODE_RE.fullmatch(head)
+    if m is not None:
+        return m["code"], version, m["title"] or title
+    return head, version, title

@@ -23,6 +23,7 @@ from carbonkg.loaders.labels import attest_listed_labels
 from carbonkg.loaders.serials import parse_verra_serial
 
 REGISTRY = "verra"
+PROGRAMME = iri(iris.concept("programme", "vcs"))
 
 
 def _listing(row: Row, out: Emitter) -> str:
@@ -30,7 +31,7 @@ def _listing(row: Row, out: Emitter) -> str:
     out.describes(listing)
     if out.once(listing + "#name"):
         out.label(listing, row.text("Name"))
-        out.concept(listing, T.underProgramme, iris.concept("programme", "vcs"))
+        out.add(listing, T.underProgramme, PROGRAMME)
     return listing
 
 
@@ -39,15 +40,7 @@ def _project_facts(row: Row, out: Emitter, listing: str) -> None:
     out.country(row, listing, "Country/Area", predicate=T.hostCountry)
     for sector in parse.split_list(row.text("Project Type"), ";") or ():
         out.concept(listing, T.sector, row.concept("sector", "Project Type", sector))
-    methodology = row.text("Methodology")
-    if methodology:
-        out.text(listing, T.methodologyText, methodology)
-        for code in parse.split_list(methodology, ";,") or ():
-            method = iri(iris.methodology(REGISTRY, code))
-            out.add(listing, T.methodology, method)
-            if out.once(method):
-                out.add(method, A, T.Methodology)
-                out.text(method, T.methodologyCode, code)
+    out.methodologies(row, listing, "Methodology", programme=PROGRAMME)
 
 
 def emit_project(row: Row, out: Emitter) -> None:
