@@ -61,6 +61,11 @@ def _cmd_load(args: argparse.Namespace) -> int:
             _write(progress, f"    uninterpreted {kind} in {column!r}: {value!r} ({count} rows)")
         totals[0] += result.rows
         totals[1] += result.triples
+    from carbonkg.loaders.derived import all_derivations, refresh
+
+    for derived in refresh(store, all_derivations()):
+        if derived.status == "computed":
+            _write(progress, f"derived  {derived.name}  triples={derived.triples} {derived.seconds:.2f}s")
     store.flush()
     print(f"{len(files) - rejected} of {len(files)} files loaded or unchanged, {rejected} rejected; "
           f"{totals[0]} rows, {totals[1]} triples written; store at {store.path}")

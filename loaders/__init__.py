@@ -1,6 +1,8 @@
 """carbonkg.loaders: every registry's real exports into RDF, with provenance to the file and row.
 
-One module per registry; ``TABLE_SPECS`` lists every file kind they read.
+One module per registry; ``TABLE_SPECS`` lists every file kind they read. ``DERIVATIONS`` are the
+graphs computed from what was loaded (links found by the linkers, summaries), refreshed after
+every load that changes an export (see :mod:`carbonkg.loaders.derived`).
 """
 
 from __future__ import annotations
@@ -16,3 +18,13 @@ def _collect() -> tuple[TableSpec, ...]:
 
 
 TABLE_SPECS: tuple[TableSpec, ...] = _collect()
+
+
+def _derivations():
+    from carbonkg.loaders import linking, summaries
+
+    # linkers first: summaries may count what they link
+    return (*linking.DERIVATIONS, *summaries.DERIVATIONS)
+
+
+DERIVATIONS = _derivations()
