@@ -72,6 +72,38 @@ def _cmd_load(args: argparse.Namespace) -> int:
     return 1 if rejected else 0
 
 
+def _server_settings(args: argparse.Namespace, **overrides: object):
+    from carbonkg.server.settings import Settings
+
+    if getattr(args, "store", None):
+        overrides["store_path"] = Path(args.store)
+    return Settings(**overrides)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from carbonkg.server.commands import serve
+
+    overrides: dict[str, object] = {}
+    if args.host is not None:
+        overrides["host"] = args.host
+    if args.port is not None:
+        overrides["port"] = args.port
+    return serve(_server_settings(args, **overrides))
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    from carbonkg.server.commands import run_query
+
+    if args.expression is not None:
+        text = args.expression
+    else:
+        path = Path(args.file)
+        if not path.is_file():
+            raise UsageError(f"no such query file: {path}")
+        text = path.read_text(encoding="utf-8")
+    return run_query(text, _server_settings(args), args.format)
+
+
 def _progress(files: list[Path], *, quiet: bool):
     if quiet or not sys.stderr.isatty():
         return files
@@ -108,6 +140,23 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--force", action="store_true", help="reload files even when unchanged")
     load.add_argument("--quiet", action="store_true", help="no progress bar")
     load.set_defaults(func=_cmd_load)
+
+    serve = sub.add_parser("serve", help="serve the SPARQL endpoint (settings: CARBONKG_* environment variables)")
+    serve.add_argument("--store", help="store folder (default: $CARBONKG_STORE_PATH, $CARBONKG_STORE or var/store)")
+    serve.add_argument("--host", default=None, help="interface to bind (default: $CARBONKG_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="port (default: $CARBONKG_PORT or 8000)")
+    serve.set_defaults(func=_cmd_serve)
+
+    from carbonkg.server.commands import QUERY_FORMATS
+
+    query = sub.add_parser("query", help="run a SPARQL query over the store and print every result")
+    what = query.add_mutually_exclusive_group(required=True)
+    what.add_argument("file", nargs="?", metavar="FILE.rq", help="file holding the query")
+    what.add_argument("-e", "--expression", metavar="QUERY", help="the query itself")
+    query.add_argument("--store", help="store folder (default: $CARBONKG_STORE_PATH, $CARBONKG_STORE or var/store)")
+    query.add_argument("--format", choices=QUERY_FORMATS, default=None,
+                       help="output format (default: json for SELECT/ASK, turtle for CONSTRUCT/DESCRIBE)")
+    query.set_defaults(func=_cmd_query)
     return parser
 
 

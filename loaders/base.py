@@ -378,7 +378,7 @@ class Emitter:
         *,
         evidence: str,
         method: str = "stated-in-export",
-        confidence: str = "1",
+        confidence: str = "1.0",
     ) -> str:
         """A cross-registry link stated by this row, qualified and as a direct triple."""
         subject_iri, object_iri = subject[1:-1], obj[1:-1]

@@ -72,6 +72,7 @@ PROV_DERIVED_FROM = iri(PROV + "wasDerivedFrom")
 PROV_ATTRIBUTED_TO = iri(PROV + "wasAttributedTo")
 PROV_USED = iri(PROV + "used")
 PROV_STARTED = iri(PROV + "startedAtTime")
+PROV_GENERATED_AT = iri(PROV + "generatedAtTime")
 PROV_ACTIVITY = iri(PROV + "Activity")
 PROV_ENTITY = iri(PROV + "Entity")
 DCAT_DISTRIBUTION = iri(DCAT + "Distribution")
@@ -105,8 +106,17 @@ def lang(value: str, language: str = "en") -> str:
 
 
 def decimal(value: Decimal) -> str:
-    # canonical-ish lexical form: no exponent, no trailing ".0" surprises
+    """The canonical xsd:decimal form: no exponent, at least one digit after the point, no
+    trailing zeros beyond it ("187.0", "2765.37"), so the same value is always the same term."""
     text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0")
+        if text.endswith("."):
+            text += "0"
+    else:
+        text += ".0"
+    if text in ("-0.0",):
+        text = "0.0"
     return f'"{text}"^^<{XSD}decimal>'
 
 

@@ -9,6 +9,7 @@ IRIs, so treat it as frozen.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -17,6 +18,7 @@ __all__ = ["slug"]
 _NOT_SLUG_CHAR = re.compile(r"[^a-z0-9]+")
 
 
+@functools.lru_cache(maxsize=65536)  # loaders slug the same organisation names on many rows
 def slug(text: str) -> str:
     """Return the slug of ``text`` (may be ``""`` if it has no ASCII letters or digits)."""
     decomposed = unicodedata.normalize("NFKD", text)

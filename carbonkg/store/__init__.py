@@ -12,8 +12,19 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from carbonkg.store.embedded import CATALOG_GRAPH, STATIC_GRAPH_BASE, EmbeddedStore, ExportState
+from carbonkg.store.remote import RemoteStore, RemoteStoreError, RemoteTriples
 
-__all__ = ["CATALOG_GRAPH", "STATIC_GRAPH_BASE", "EmbeddedStore", "ExportState", "GraphStore"]
+__all__ = [
+    "CATALOG_GRAPH",
+    "STATIC_GRAPH_BASE",
+    "EmbeddedStore",
+    "ExportState",
+    "GraphStore",
+    "RemoteStore",
+    "RemoteStoreError",
+    "RemoteTriples",
+    "open_store",
+]
 
 
 @runtime_checkable
@@ -31,3 +42,18 @@ class GraphStore(Protocol):
     def remove_export(self, export_iri: str) -> bool: ...
 
     def flush(self) -> None: ...
+
+
+_REMOTE_SCHEMES = ("http://", "https://", "oxigraph+http://", "oxigraph+https://", "virtuoso+http://", "virtuoso+https://")
+
+
+def open_store(target: str | Path | None, *, read_only: bool = False, **options: Any) -> EmbeddedStore | RemoteStore:
+    """The store at ``target``: a folder (or ``None``, in memory) is the embedded store; a URL
+    is a remote engine (see :meth:`RemoteStore.from_url`: ``oxigraph+http://host:port``,
+    ``virtuoso+http://user:password@host:port``, or a plain query endpoint URL with
+    ``update_url=`` and ``graph_store_url=`` in ``options``)."""
+    if isinstance(target, str) and target.lower().startswith(_REMOTE_SCHEMES):
+        return RemoteStore.from_url(target, read_only=read_only, **options)
+    if options:
+        raise TypeError(f"options for a remote store given for a local one: {', '.join(sorted(options))}")
+    return EmbeddedStore(Path(target) if target is not None else None, read_only=read_only)

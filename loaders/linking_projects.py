@@ -1,0 +1,310 @@
+"""links/projects: project listings of different registries or programmes that record the same
+activity, when no export states it.
+
+Each candidate pair gets a score in [0, 1], written as the ``ck:confidence`` of a
+``ck:CrossRegistryLink`` with relation ``ck:sameActivityAs`` and method ``name-match`` (or
+``identifier-pattern`` when the registries' identifiers follow a known correspondence). The
+direct ``ck:sameActivityAs`` triple is asserted only at score ≥ 0.80 (``ACCEPT``); pairs scoring
+0.50–0.80 stay candidates (link resource only); below 0.50 nothing is written.
+
+Which pairs are compared
+------------------------
+Listings of two different registries, or of one registry under two different programmes (a
+programme of the same registry re-listing an activity). Pairs already linked by an export
+(``ck:sameActivityAs``, ``ck:compliancePeerOf``, ``ck:transitionedFrom`` in a loaded graph) are
+skipped: the stated link says more.
+
+Score
+-----
+``score = name × (0.6 + 0.4 × support)``, capped at 0.97, where
+
+- *name* is the IDF-weighted Jaccard similarity of the listings' name words (folded, without
+  generic words such as "project"; numbers weigh 1, like the commonest word): rare words
+  ("Bonny", "Beckley") weigh, generic ones ("abandoned mine methane recovery") hardly. When the
+  rarest word of either name is not in the other ("Bonny …" / "Kielty Abandoned Mine Methane
+  Recovery Project") the similarity is halved: the words that tell two names apart differ;
+- *support* is the share of agreeing attributes among those both listings have: host country,
+  project type (carbonkg project-type concept), site state/province (full names only), the
+  developer/owner/operator names (compared by their organisation core key, see
+  :mod:`carbonkg.loaders.linking_organisations`) and the methodology words; 0.4 when the two
+  listings share no attribute, so that equal names alone (0.76) stay a candidate and need one
+  agreeing attribute to be asserted.
+
+Vetoes (nothing written): different host countries; different numbers or ordinals in the names,
+in order ("Marshall County Flare IV" / "VI", "Tradewater ODS 57" / "66", "A-Gas 2-2024" /
+"Hudson Tech 2024-2"); both listings stating compliance counterparts in the same compliance
+registry but different ones (CAR1323 → CAOD6323 and ACR444 → CAOD5444 are two ARB projects,
+although both are named "A-Gas 2019-4" and sited in Bowling Green, Ohio).
+
+Identifier pattern: a California/Washington compliance id ``CA..NNNN``/``ECY..NNNN`` and an ACR id
+``ACRNNNN`` with the same number NNNN ≥ 1000 (the vocabulary's example CAOD1007 / ACR1007) give
+``identifier-pattern`` with confidence max(score, 0.90) unless a veto applies.
+
+Cost
+----
+Blocking on rare words: each listing is indexed under its two rarest name words (document
+frequency at most :data:`MAX_DF`); pairs are formed only inside blocks of at most
+:data:`MAX_BLOCK` listings. Time O(n · MAX_BLOCK) in the number of listings, memory O(n); a name
+repeated across thousands of listings (as in generated benchmark exports) identifies nothing and
+is skipped, with a count in the log.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from carbonkg.loaders.derived import Derivation
+from carbonkg.loaders.emit import TripleWriter
+from carbonkg.loaders.linking_common import MAX_NAME_MATCH, decimal, not_derived, select, tokens, write_link
+from carbonkg.loaders.linking_organisations import name_keys
+from carbonkg.store import GraphStore
+
+log = logging.getLogger(__name__)
+
+NAME = "links/projects"
+VERSION = "1"
+MAX_DF = 50  # a word in more listing names than this is no blocking key
+MAX_BLOCK = 100  # a blocking key shared by more listings than this forms no pairs
+KEYS_PER_LISTING = 2
+NAME_BASE = Decimal("0.6")
+SUPPORT_WEIGHT = Decimal("0.4")
+NO_SUPPORT = Decimal("0.4")
+DISTINCTIVE_MISMATCH = 0.5
+ID_PATTERN_CONFIDENCE = Decimal("0.90")
+
+STOPWORDS = frozenset(
+    "a an and the of in on at for by to from with project projects program programme programs proyecto "
+    "programa de del la el los las y en para por du des le les et".split()
+)
+_ROMAN = re.compile(r"^(?=[ivxlc]+$)c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$")
+_COMPLIANCE_ID = re.compile(r"^(?:CA|ECY)[A-Z]{2}(\d+)$")
+_ACR_ID = re.compile(r"^ACR(\d+)$")
+_REGISTRY = "https://w3id.org/carbonkg/vocab/registry/"
+
+
+def name_words(name: str) -> list[str]:
+    return [w for w in tokens(name) if w not in STOPWORDS]
+
+
+def is_ordinal(word: str) -> bool:
+    """A word that numbers a listing within a series: anything with a digit (``57``, ``2023b``)
+    or a roman numeral (``ii``, ``iv``; not ``i``, which is also a word)."""
+    return any(c.isdigit() for c in word) or (len(word) > 1 and bool(_ROMAN.match(word)))
+
+
+def ordinal_sequence(name: str) -> tuple[str, ...]:
+    return tuple(w for w in name_words(name) if is_ordinal(w))
+
+
+@dataclass
+class Listing:
+    iri: str
+    registry: str
+    native_id: str = ""
+    names: list[str] = field(default_factory=list)
+    words: frozenset[str] = frozenset()
+    sequences: frozenset[tuple[str, ...]] = frozenset()
+    programmes: set[str] = field(default_factory=set)
+    countries: set[str] = field(default_factory=set)
+    types: set[str] = field(default_factory=set)
+    subdivisions: set[str] = field(default_factory=set)
+    orgs: set[str] = field(default_factory=set)  # organisation core keys
+    method_words: set[str] = field(default_factory=set)
+    peers: dict[str, set[str]] = field(default_factory=dict)  # compliance registry → stated peer IRIs
+
+
+def read_listings(store: GraphStore) -> tuple[dict[str, Listing], set[tuple[str, str]]]:
+    listings: dict[str, Listing] = {}
+    for iri, registry, native in select(store, """
+        SELECT ?l ?r ?id WHERE { ?l a ck:ProjectListing ; ck:recordedIn ?r . OPTIONAL { ?l ck:nativeId ?id } }"""):
+        rec = listings.setdefault(iri, Listing(iri, registry.removeprefix(_REGISTRY)))
+        if native:
+            rec.native_id = native
+
+    def each(sparql: str):
+        for iri, value in select(store, sparql):
+            if iri in listings and value:
+                yield listings[iri], value
+
+    for rec, name in each("SELECT ?l ?v WHERE { ?l a ck:ProjectListing ; rdfs:label ?v }"):
+        rec.names.append(name)
+    for rec, value in each("SELECT ?l ?v WHERE { ?l a ck:ProjectListing ; ck:underProgramme ?v }"):
+        rec.programmes.add(value)
+    for rec, value in each("SELECT ?l ?v WHERE { ?l a ck:ProjectListing ; ck:hostCountry|ck:country ?v }"):
+        rec.countries.add(value)
+    for rec, value in each("SELECT ?l ?v WHERE { ?l a ck:ProjectListing ; ck:projectType ?v }"):
+        rec.types.add(value)
+    for rec, value in each("SELECT ?l ?v WHERE { ?l a ck:ProjectListing ; ck:location/ck:subdivision ?v }"):
+        for part in value.split(";"):
+            words = " ".join(tokens(part))
+            if len(words) > 3:  # full names only: "IL" and "ILLINOIS" cannot be compared here
+                rec.subdivisions.add(words)
+    for rec, value in each("""SELECT ?l ?v WHERE { ?l a ck:ProjectListing ;
+            ck:developer|ck:owner|ck:projectOperator ?o . ?o ck:orgName ?v }"""):
+        rec.orgs.update(k.core for k in name_keys(value) if k.variant == "name")
+    for rec, value in each("SELECT ?l ?v WHERE { ?l a ck:ProjectListing ; ck:methodologyText ?v }"):
+        rec.method_words.update(w for w in name_words(value) if len(w) > 2)
+    for rec in listings.values():
+        rec.words = frozenset(w for name in rec.names for w in name_words(name))
+        rec.sequences = frozenset(ordinal_sequence(name) for name in rec.names)
+
+    stated: set[tuple[str, str]] = set()
+    for a, relation, b in select(store, f"""
+        SELECT ?a ?rel ?b WHERE {{
+            VALUES ?rel {{ ck:sameActivityAs ck:compliancePeerOf ck:transitionedFrom }}
+            GRAPH ?g {{ ?a ?rel ?b }} {not_derived()} }}"""):
+        stated.add((a, b) if a < b else (b, a))
+        if relation.endswith("compliancePeerOf"):
+            for x, y in ((a, b), (b, a)):
+                if x in listings and y in listings:
+                    listings[x].peers.setdefault(listings[y].registry, set()).add(y)
+    return listings, stated
+
+
+@dataclass
+class Score:
+    confidence: Decimal
+    method: str
+    evidence: list[str]
+
+
+def _idf(df: Counter[str], n: int, word: str) -> float:
+    if is_ordinal(word):
+        return 1.0
+    return math.log((n + 1) / (df.get(word, 0) + 1)) + 1.0
+
+
+def name_similarity(a: frozenset[str], b: frozenset[str], df: Counter[str], n: int) -> float:
+    union = a | b
+    if not union:
+        return 0.0
+    weight = {w: _idf(df, n, w) for w in union}
+    similarity = sum(weight[w] for w in a & b) / sum(weight.values())
+    for words in (a, b):
+        plain = [w for w in words if not is_ordinal(w)]
+        if plain:
+            top = max(weight[w] for w in plain)
+            if any(weight[w] == top and w not in (a & b) for w in plain):
+                return similarity * DISTINCTIVE_MISMATCH
+    return similarity
+
+
+def score_pair(a: Listing, b: Listing, df: Counter[str], n: int) -> Score | None:
+    """The score of two listings, or ``None`` when a veto applies or nothing relates them."""
+    if a.countries and b.countries and not (a.countries & b.countries):
+        return None
+    if a.sequences and b.sequences and not (a.sequences & b.sequences):
+        return None
+    for registry in set(a.peers) & set(b.peers):
+        if not (a.peers[registry] & b.peers[registry]):
+            return None
+    name = Decimal(str(round(name_similarity(a.words, b.words, df, n), 6)))
+    evidence = []
+    if a.names and b.names:
+        evidence.append(f'name: "{a.names[0]}" ({a.registry} {a.native_id}) ~ "{b.names[0]}" '
+                        f"({b.registry} {b.native_id}); similarity {decimal(name)}")
+    agree = total = 0
+    for label, x, y in (("country", a.countries, b.countries), ("project type", a.types, b.types),
+                        ("state/province", a.subdivisions, b.subdivisions), ("organisation", a.orgs, b.orgs),
+                        ("methodology", a.method_words, b.method_words)):
+        if x and y:
+            total += 1
+            same = bool(x & y)
+            if label == "methodology":  # wordings differ by registry: most words of the shorter must agree
+                same = len(x & y) >= 0.5 * min(len(x), len(y))
+            agree += same
+            shown = ", ".join(sorted(v.rsplit("/", 1)[-1] for v in (x & y if same else x | y)))[:120]
+            evidence.append(f"{label} {'agrees' if same else 'differs'}: {shown}")
+    support = Decimal(agree) / Decimal(total) if total else NO_SUPPORT
+    confidence = min(name * (NAME_BASE + SUPPORT_WEIGHT * support), MAX_NAME_MATCH)
+    method = "name-match"
+    number_a, number_b = _compliance_number(a), _compliance_number(b)
+    if number_a is not None and number_a == number_b and number_a >= 1000:
+        method = "identifier-pattern"
+        confidence = max(confidence, ID_PATTERN_CONFIDENCE)
+        evidence.append(f"identifier pattern: {a.native_id} ~ {b.native_id} (number {number_a})")
+    return Score(decimal(confidence), method, evidence)
+
+
+def _compliance_number(rec: Listing) -> int | None:
+    for pattern in (_COMPLIANCE_ID, _ACR_ID):
+        m = pattern.match(rec.native_id)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def comparable(a: Listing, b: Listing) -> bool:
+    if a.registry != b.registry:
+        return True
+    return bool(a.programmes and b.programmes and a.programmes != b.programmes)
+
+
+def candidate_pairs(listings: dict[str, Listing]) -> tuple[set[tuple[str, str]], Counter[str]]:
+    """Pairs sharing a rare name word (blocking), and the words' document frequencies."""
+    named = [rec for rec in listings.values() if rec.words]
+    df: Counter[str] = Counter(w for rec in named for w in rec.words)
+    blocks: dict[str, list[Listing]] = defaultdict(list)
+    for rec in named:
+        keys = sorted((w for w in rec.words if df[w] <= MAX_DF), key=lambda w: (df[w], w))[:KEYS_PER_LISTING]
+        for key in keys:
+            blocks[key].append(rec)
+    pairs: set[tuple[str, str]] = set()
+    skipped = 0
+    for key in sorted(blocks):
+        members = sorted(blocks[key], key=lambda r: r.iri)
+        if len(members) > MAX_BLOCK:
+            skipped += 1
+            continue
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                if comparable(a, b):
+                    pairs.add((a.iri, b.iri))
+    # listings an identifier pattern relates, whatever their names
+    by_number: dict[int, list[Listing]] = defaultdict(list)
+    for rec in listings.values():
+        number = _compliance_number(rec)
+        if number is not None and number >= 1000:
+            by_number[number].append(rec)
+    for members in by_number.values():
+        if len(members) <= MAX_BLOCK:
+            for i, a in enumerate(sorted(members, key=lambda r: r.iri)):
+                for b in sorted(members, key=lambda r: r.iri)[i + 1:]:
+                    if comparable(a, b):
+                        pairs.add((a.iri, b.iri))
+    if skipped:
+        log.info("links/projects: %d name words shared by more than %d listings formed no pairs", skipped, MAX_BLOCK)
+    return pairs, df
+
+
+def find_links(listings: dict[str, Listing], stated: set[tuple[str, str]]) -> dict[tuple[str, str], Score]:
+    pairs, df = candidate_pairs(listings)
+    n = sum(1 for rec in listings.values() if rec.words)
+    found: dict[tuple[str, str], Score] = {}
+    for ia, ib in sorted(pairs):
+        if (ia, ib) in stated:
+            continue
+        score = score_pair(listings[ia], listings[ib], df, n)
+        if score is not None:
+            found[(ia, ib)] = score
+    return found
+
+
+def build(store: GraphStore, out: TripleWriter) -> None:
+    listings, stated = read_listings(store)
+    for (ia, ib), score in sorted(find_links(listings, stated).items()):
+        write_link(out, ia, "sameActivityAs", ib, method=score.method,
+                   confidence=score.confidence, evidence=score.evidence)
+
+
+DERIVATION = Derivation(
+    NAME,
+    VERSION,
+    build,
+    "Project listings of different registries or programmes linked as the same activity (ck:sameActivityAs candidates, scored)",
+)
