@@ -14,6 +14,8 @@ from carbonkg import __version__
 from carbonkg.errors import UsageError
 
 DEFAULT_DOCS_DIR = Path("var/docs")
+#: answer formats of `carbonkg query` (the server's format names, carbonkg.server.conneg)
+QUERY_FORMATS = ("json", "csv", "tsv", "xml", "turtle", "ntriples", "jsonld", "rdfxml")
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -73,11 +75,17 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _server_settings(args: argparse.Namespace, **overrides: object):
+    from pydantic import ValidationError
+
     from carbonkg.server.settings import Settings
 
     if getattr(args, "store", None):
         overrides["store_path"] = Path(args.store)
-    return Settings(**overrides)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+        raise UsageError(f"invalid settings (CARBONKG_* variables): {problems}") from None
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -146,8 +154,6 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="interface to bind (default: $CARBONKG_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default: $CARBONKG_PORT or 8000)")
     serve.set_defaults(func=_cmd_serve)
-
-    from carbonkg.server.commands import QUERY_FORMATS
 
     query = sub.add_parser("query", help="run a SPARQL query over the store and print every result")
     what = query.add_mutually_exclusive_group(required=True)

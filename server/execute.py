@@ -1,0 +1,289 @@
+"""Run one query against a read-only store and write its answer in the chosen serialisation.
+
+This is the code a query worker runs (:mod:`carbonkg.server.workers`); ``carbonkg query`` runs it
+in its own process. Everything is pyoxigraph's native parsers and serialisers:
+
+- SELECT: the solutions are first written as SPARQL TSV (one solution per line) into a writer
+  that stops the evaluation once the result limit is passed; TSV is kept as is, or parsed back
+  (lossless) and written as JSON, XML or CSV.
+- CONSTRUCT/DESCRIBE: the triples are streamed into the RDF serialiser through a counter that
+  stops at the limit.
+- A truncated answer is marked in the body where the format has room (see :func:`_mark`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pyoxigraph as ox
+
+from carbonkg.server import dataset as ds
+
+RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+RDF_FORMATS: dict[str, ox.RdfFormat] = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+}
+#: prefixes written at the top of Turtle answers
+PREFIXES = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "ck": "https://w3id.org/carbonkg/ontology#",
+}
+_SPILL_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTask:
+    sparql: str
+    base_iri: str
+    dataset: ds.DatasetSpec
+    formats: dict[str, str | None]  # kind -> format name, None when the client accepts none
+    max_results: int | None  # None: no limit (command line)
+    limit_doc: str = ""  # IRI of the documentation of the limit, linked from truncated answers
+
+
+@dataclass(slots=True)
+class Answer:
+    kind: str  # solutions | boolean | graph
+    format: str | None  # None: the client accepts no format for this kind
+    count: int = 0
+    truncated: bool = False
+    data: bytes | None = None  # the body, when small
+    path: str | None = None  # or the file holding it
+    size: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ResultLimitReached(Exception):
+    """Raised inside a serialiser's writer to stop the evaluation at the limit."""
+
+
+class _LineCap(io.RawIOBase):
+    """A binary writer that keeps the first ``max_lines`` lines and stops the writer after them."""
+
+    def __init__(self, max_lines: int) -> None:
+        super().__init__()
+        self.max_lines = max_lines
+        self.lines = 0
+        self.buffer = tempfile.SpooledTemporaryFile(max_size=_SPILL_BYTES)
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        view = bytes(data)
+        newlines = view.count(b"\n")
+        if self.lines + newlines < self.max_lines:
+            self.lines += newlines
+            self.buffer.write(view)
+            return len(view)
+        # keep up to and including the max_lines-th newline, then stop
+        cut = -1
+        for _ in range(self.max_lines - self.lines):
+            cut = view.index(b"\n", cut + 1)
+        self.buffer.write(view[: cut + 1])
+        self.lines = self.max_lines
+        if cut + 1 < len(view):
+            raise ResultLimitReached
+        return len(view)
+
+
+class Spool(io.RawIOBase):
+    """A binary writer that keeps small answers in memory and moves big ones to a file in
+    ``spool_dir`` (created only then: a small answer costs no file system call)."""
+
+    def __init__(self, spool_dir: str | None, inline_bytes: int, prefix: str = "answer-") -> None:
+        super().__init__()
+        self.spool_dir = spool_dir
+        self.prefix = prefix
+        self.inline_bytes = inline_bytes
+        self.memory = io.BytesIO()
+        self.file: IO[bytes] | None = None
+        self.path: str | None = None
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        n = len(data)
+        self.size += n
+        if self.file is None and self.spool_dir is not None and self.memory.tell() + n > self.inline_bytes:
+            fd, self.path = tempfile.mkstemp(prefix=self.prefix, dir=self.spool_dir)
+            self.file = os.fdopen(fd, "wb")
+            self.file.write(self.memory.getvalue())
+            self.memory = io.BytesIO()
+        (self.file or self.memory).write(data)
+        return n
+
+    def finish(self, answer: Answer) -> Answer:
+        if self.file is not None:
+            self.file.close()
+            answer.path = self.path
+        else:
+            answer.data = self.memory.getvalue()
+        answer.size = self.size
+        return answer
+
+    def discard(self) -> None:
+        """Drop a half-written answer (the query failed)."""
+        if self.file is not None:
+            self.file.close()
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+
+
+def truncation_note(kind: str, limit: int) -> str:
+    what = "solutions" if kind == "solutions" else "triples"
+    return (
+        f"partial result: this server answers at most {limit} {what} per query; "
+        f"use ORDER BY with LIMIT and OFFSET to page through the rest"
+    )
+
+
+class Executor:
+    """A read-only view of the store that runs queries; reopened when the store changes."""
+
+    def __init__(self, store_path: Path | str) -> None:
+        self.store_path = Path(store_path)
+        self._store: Any = None
+        self._catalog: ds.Catalog | None = None
+        self.generation: int | None = None
+
+    def refresh(self, generation: int) -> None:
+        if self._store is not None and generation == self.generation:
+            return
+        from carbonkg.store.embedded import EmbeddedStore
+
+        self._store = None  # release the old snapshot first
+        self._store = EmbeddedStore(self.store_path, read_only=True)
+        self._catalog = ds.read_catalog(self._store.raw)
+        self.generation = generation
+
+    @property
+    def catalog(self) -> ds.Catalog:
+        assert self._catalog is not None
+        return self._catalog
+
+    def run(self, task: QueryTask, out: IO[bytes] | Spool) -> Answer:
+        default, named = ds.resolve(task.dataset, self.catalog)
+        results = self._store.raw.query(
+            task.sparql, base_iri=task.base_iri, default_graph=default, named_graphs=named
+        )
+        if isinstance(results, ox.QueryBoolean):
+            answer = Answer("boolean", task.formats.get("boolean"), count=1)
+            if answer.format is not None:
+                results.serialize(out, RESULT_FORMATS[answer.format])
+        elif isinstance(results, ox.QuerySolutions):
+            answer = Answer("solutions", task.formats.get("solutions"))
+            if answer.format is not None:
+                _write_solutions(results, answer, task, out)
+        else:
+            answer = Answer("graph", task.formats.get("graph"))
+            if answer.format is not None:
+                _write_triples(results, answer, task, out)
+        return answer
+
+    def ping(self) -> dict[str, Any]:
+        return {"graphs": len(self.catalog.live), "generation": self.generation}
+
+
+def _write_solutions(results: ox.QuerySolutions, answer: Answer, task: QueryTask, out: IO[bytes] | Spool) -> None:
+    target = RESULT_FORMATS[answer.format or "json"]
+    if task.max_results is None:
+        results.serialize(out, target)
+        answer.count = -1
+        return
+    cap = _LineCap(task.max_results + 1)  # the header line and the solutions
+    try:
+        results.serialize(cap, ox.QueryResultsFormat.TSV)
+    except ResultLimitReached:
+        answer.truncated = True
+    answer.count = max(cap.lines - 1, 0)
+    cap.buffer.seek(0)
+    if answer.format == "tsv":
+        _copy(cap.buffer, out)
+        return
+    results_again = ox.parse_query_results(cap.buffer, ox.QueryResultsFormat.TSV)
+    if not answer.truncated:
+        results_again.serialize(out, target)
+        return
+    body = results_again.serialize(None, target) or b""
+    out.write(_mark(body, answer.format or "", truncation_note("solutions", task.max_results), task.limit_doc))
+
+
+def _write_triples(results: ox.QueryTriples, answer: Answer, task: QueryTask, out: IO[bytes] | Spool) -> None:
+    limit = task.max_results
+
+    def counted() -> Iterator[ox.Triple]:
+        for triple in results:
+            if limit is not None and answer.count >= limit:
+                answer.truncated = True
+                return
+            answer.count += 1
+            yield triple
+
+    fmt = answer.format or "turtle"
+    prefixes = PREFIXES if fmt == "turtle" else None
+    ox.serialize(counted(), out, RDF_FORMATS[fmt], prefixes=prefixes)
+    if answer.truncated and limit is not None:
+        out.write(_mark(b"", fmt, truncation_note("graph", limit), task.limit_doc))
+
+
+def _mark(body: bytes, fmt: str, note: str, doc: str) -> bytes:
+    """The body with a visible truncation note, where the format has room for one:
+    JSON results get ``head.link`` and top-level ``truncated``/``note`` members, XML results a
+    ``<link>`` in ``<head>`` and a comment, Turtle and N-Triples a trailing comment, RDF/XML a
+    trailing XML comment. CSV, TSV and JSON-LD carry the note in the response headers only."""
+    if fmt == "json" and body:
+        import json
+
+        link = f',"link":[{json.dumps(doc)}]' if doc else ""
+        head_end = body.find(b'},"results":')
+        if head_end < 0:
+            return body
+        extra = f'{link}}},"truncated":true,"note":{json.dumps(note)},"results":'.encode()
+        return body[:head_end] + extra + body[head_end + len(b'},"results":'):]
+    if fmt == "xml" and body:
+        link = f'<link href="{_xml_escape(doc)}"/>'.encode() if doc else b""
+        body = body.replace(b"</head>", link + b"</head>", 1)
+        return body + f"\n<!-- {_xml_comment(note)} -->\n".encode()
+    if fmt in ("turtle", "ntriples"):
+        return body + f"\n# {note}\n".encode()
+    if fmt == "rdfxml":
+        return body + f"\n<!-- {_xml_comment(note)} -->\n".encode()
+    return body
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
+
+
+def _xml_comment(text: str) -> str:
+    return text.replace("--", "- -")
+
+
+def _copy(src: IO[bytes], out: IO[bytes] | Spool) -> None:
+    while chunk := src.read(1 << 16):
+        out.write(chunk)

@@ -1,0 +1,198 @@
+"""SPARQL 1.1 Protocol, query operation, at ``/sparql``.
+
+- ``GET /sparql?query=…`` (query in the URL), ``POST`` with ``application/x-www-form-urlencoded``
+  (``query=…`` in the body; dataset parameters may also be in the URL), ``POST`` with
+  ``application/sparql-query`` (the query is the body; dataset parameters in the URL);
+- ``default-graph-uri`` / ``named-graph-uri`` choose the dataset (they override the query's
+  ``FROM``/``FROM NAMED``); graphs that are not live are empty;
+- the answer's format follows ``Accept`` or a ``format`` parameter (:mod:`carbonkg.server.conneg`);
+- ``GET /sparql`` without a query answers the service description.
+
+Updates are not accepted here: they go to ``/update`` (:mod:`carbonkg.server.update`).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from carbonkg.server import conneg, inputs
+from carbonkg.server.dataset import DatasetSpec
+from carbonkg.server.execute import QueryTask
+from carbonkg.server.problems import OTHER_METHODS, Problem, method_not_allowed
+from carbonkg.server.responses import answer_response
+from carbonkg.server.runtime import Runtime
+from carbonkg.server.safety import analyse_query, check_remote_calls
+from carbonkg.server.service_description import description_response
+from carbonkg.server.settings import Settings
+
+router = APIRouter(tags=["SPARQL"])
+
+_QUERY_DOC = "a SPARQL 1.1 query"
+_RESPONSES = {
+    200: {
+        "description": "query results (SELECT, ASK) or an RDF graph (CONSTRUCT, DESCRIBE), in the negotiated format",
+        "content": {
+            **{f.essence: {} for f in conneg.SOLUTION_FORMATS},
+            **{f.essence: {} for f in conneg.GRAPH_FORMATS},
+        },
+    },
+    400: {"description": "malformed query, or a protocol error (problem details)"},
+    403: {"description": "SERVICE to an IRI that is not on the allow-list"},
+    406: {"description": "no acceptable format for this kind of result"},
+    413: {"description": "request body over the size limit"},
+    415: {"description": "unsupported request media type or charset"},
+    503: {"description": "the query ran past the time limit and was stopped, or all workers are busy"},
+}
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+@router.get("/sparql", summary="Query by GET, or read the service description", responses=_RESPONSES)
+@router.head("/sparql", summary="Headers of the GET answer", responses=_RESPONSES)
+async def query_get(
+    request: Request,
+    query: str | None = Query(None, description=_QUERY_DOC + "; without it, the service description"),
+    default_graph_uri: list[str] = Query([], alias="default-graph-uri", description="graphs merged as the default graph"),
+    named_graph_uri: list[str] = Query([], alias="named-graph-uri", description="graphs available to GRAPH"),
+    format: str | None = Query(None, description="answer format, overriding Accept: json, xml, csv, tsv, turtle, ntriples, jsonld, rdfxml"),
+) -> Response:
+    fields = list(request.query_params.multi_items())
+    if inputs.values(fields, "update"):
+        raise Problem(
+            400,
+            "Bad request",
+            "SPARQL Update is not accepted by GET: POST it to /update",
+            slug="bad-request",
+        )
+    text = inputs.one_operation(fields, "query", "in the URL")
+    if text is None:
+        return await description_response(request)
+    return await answer_query(request, text, fields)
+
+
+@router.post(
+    "/sparql",
+    summary="Query by POST (form or direct)",
+    responses=_RESPONSES,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                inputs.SPARQL_QUERY: {"schema": {"type": "string"}, "example": "ASK { ?s ?p ?o }"},
+                inputs.FORM: {
+                    "schema": {
+                        "type": "object",
+                        "required": ["query"],
+                        "properties": {
+                            "query": {"type": "string"},
+                            "default-graph-uri": {"type": "array", "items": {"type": "string"}},
+                            "named-graph-uri": {"type": "array", "items": {"type": "string"}},
+                            "format": {"type": "string"},
+                        },
+                    }
+                },
+            },
+        }
+    },
+)
+async def query_post(request: Request) -> Response:
+    settings = get_settings(request)
+    essence, parameters = inputs.content_type(request)
+    url_fields = list(request.query_params.multi_items())
+    if essence is None:
+        raise Problem(
+            415,
+            "Unsupported media type",
+            f"a POST to /sparql needs a Content-Type: {inputs.SPARQL_QUERY} (the query as the body) "
+            f"or {inputs.FORM} (query=...)",
+            slug="unsupported-media-type",
+        )
+    if essence == inputs.FORM:
+        inputs.require_utf8(essence, parameters)
+        body = await inputs.read_body(request, settings.max_request_bytes)
+        fields = url_fields + inputs.parse_form(body)
+        if inputs.values(fields, "update"):
+            raise Problem(400, "Bad request", "SPARQL Update is not accepted at /sparql: POST it to /update", slug="bad-request")
+        text = inputs.one_operation(fields, "query", "in the URL and the form")
+        if text is None:
+            raise Problem(400, "Bad request", "the form has no `query` field", slug="bad-request")
+        return await answer_query(request, text, fields)
+    if essence == inputs.SPARQL_QUERY:
+        inputs.require_utf8(essence, parameters)
+        if inputs.values(url_fields, "query"):
+            raise Problem(
+                400,
+                "Bad request",
+                "a request carries one query: with application/sparql-query the body is the query, "
+                "so the URL must not have a `query` parameter",
+                slug="bad-request",
+            )
+        body = await inputs.read_body(request, settings.max_request_bytes)
+        text = inputs.decode_utf8(body, "query")
+        return await answer_query(request, text, url_fields)
+    if essence == inputs.SPARQL_UPDATE:
+        raise Problem(
+            415,
+            "Unsupported media type",
+            f"{inputs.SPARQL_UPDATE} is accepted at /update, not at /sparql",
+            slug="unsupported-media-type",
+        )
+    raise Problem(
+        415,
+        "Unsupported media type",
+        f"{essence} is not a query: /sparql accepts {inputs.SPARQL_QUERY} and {inputs.FORM}",
+        slug="unsupported-media-type",
+    )
+
+
+@router.api_route("/sparql", methods=OTHER_METHODS, include_in_schema=False)
+async def query_other(request: Request) -> Response:
+    raise method_not_allowed(request, "GET, HEAD, POST")
+
+
+async def answer_query(request: Request, text: str, fields: list[tuple[str, str]]) -> Response:
+    """Check, run and serialise one query; ``fields`` are the protocol parameters."""
+    settings = get_settings(request)
+    runtime = get_runtime(request)
+    if not text.strip():
+        raise Problem(400, "Bad request", "the query is empty", slug="bad-request")
+    analysis = analyse_query(text, base=settings.sparql_endpoint)
+    if analysis.is_update:
+        raise Problem(
+            400, "Bad request", "this is a SPARQL Update, not a query: POST it to /update", slug="bad-request"
+        )
+    check_remote_calls(text, analysis.remote_calls, settings.allow_service)
+    accept = request.headers.get("accept")
+    format_param = (inputs.values(fields, "format") or [None])[-1]
+    formats = {}
+    for kind in conneg.FORMATS_BY_KIND:
+        chosen = conneg.choose(kind, accept, format_param)
+        formats[kind] = chosen.name if chosen else None
+    kind = analysis.result_kind
+    if kind is not None and formats[kind] is None:
+        raise conneg.not_acceptable(kind, accept, format_param)
+    dataset = DatasetSpec.from_request(
+        inputs.values(fields, "default-graph-uri"),
+        inputs.values(fields, "named-graph-uri"),
+        analysis.from_graphs,
+        analysis.from_named_graphs,
+    )
+    task = QueryTask(
+        sparql=text,
+        base_iri=settings.sparql_endpoint,
+        dataset=dataset,
+        formats=formats,
+        max_results=settings.max_results,
+        limit_doc=settings.sparql_endpoint + "#result-limit",
+    )
+    answer = await runtime.query(task)
+    if answer.format is None:
+        raise conneg.not_acceptable(answer.kind, accept, format_param)
+    return answer_response(answer, settings, head=request.method == "HEAD")
