@@ -23,11 +23,10 @@ test: $(STAMP)
 docs: $(STAMP)
 	$(VENV)/bin/carbonkg docs --out var/docs
 
-# loads the bundled exports (unchanged files are skipped), then serves. Until the SPARQL service
-# lands it serves the ontology documentation and vocabularies.
+# loads the bundled exports (unchanged files are skipped), then serves SPARQL and the pages
 run: $(STAMP)
 	$(VENV)/bin/carbonkg load data/registry-exports --store $(STORE)
-	$(VENV)/bin/carbonkg docs --out var/docs --serve --host $(HOST) --port $(PORT)
+	$(VENV)/bin/carbonkg serve --store $(STORE) --host $(HOST) --port $(PORT)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

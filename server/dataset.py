@@ -23,7 +23,7 @@ import pyoxigraph as ox
 
 from carbonkg.iris import BASE, ID_BASE
 # carbonkg.store.embedded, not carbonkg.store: query workers need not import the remote store (httpx)
-from carbonkg.store.embedded import _CURRENT, _STATIC, CATALOG_GRAPH  # the store's catalog marks
+from carbonkg.store.embedded import CATALOG_GRAPH, CURRENT_GRAPH as _CURRENT, STATIC_GRAPH as _STATIC
 
 USER_GRAPH_MARK = ox.NamedNode(BASE + "store#userGraph")
 STATIC_SHA_MARK = ox.NamedNode(BASE + "store#sourceSha256")

@@ -34,9 +34,10 @@ log = logging.getLogger(__name__)
 CK = "https://w3id.org/carbonkg/ontology#"
 CATALOG_GRAPH = ox.NamedNode(BASE + "graph/catalog")
 STATIC_GRAPH_BASE = BASE + "graph/"
-_CURRENT = ox.NamedNode(CK + "currentGraph")
-_SHA = ox.NamedNode(CK + "sha256")
-_STATIC = ox.NamedNode(BASE + "store#staticGraph")  # internal bookkeeping, not an ontology term
+CURRENT_GRAPH = ox.NamedNode(CK + "currentGraph")
+SOURCE_SHA256 = ox.NamedNode(CK + "sha256")
+STATIC_GRAPH = ox.NamedNode(BASE + "store#staticGraph")  # internal bookkeeping, not an ontology term
+_CURRENT, _SHA, _STATIC = CURRENT_GRAPH, SOURCE_SHA256, STATIC_GRAPH
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,8 @@ class EmbeddedStore:
     def query(self, sparql: str, **options: Any) -> Any:
         """Run a SPARQL query over the live graphs (their union is the default graph)."""
         live = self.live_graphs()
-        options.setdefault("default_graph", live or [ox.DefaultGraph()])
+        # the store's own default graph too: triples written there by SPARQL Update stay visible
+        options.setdefault("default_graph", [*live, ox.DefaultGraph()])
         options.setdefault("named_graphs", live)
         return self._store.query(sparql, **options)
 
@@ -169,6 +171,14 @@ class EmbeddedStore:
             log.info("removing graph %s left by an interrupted load", graph.value)
             self._store.remove_graph(graph)
         return len(orphans)
+
+    def close(self) -> None:
+        """Release the on-disk store (and its lock) now rather than at garbage collection."""
+        self.flush()
+        self._store = None  # type: ignore[assignment]
+        import gc
+
+        gc.collect()
 
     def flush(self) -> None:
         if not self.read_only and self.path is not None:
