@@ -8,124 +8,33 @@ from __future__ import annotations
 
 import csv
 import doctest
-import functools
-import tempfile
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import rdflib
-from rdflib import RDF, Literal, Namespace, URIRef
+from rdflib import RDF, Literal, URIRef
 
 from carbonkg import iris
 from carbonkg.loaders import TABLE_SPECS, apx, art_trees
-from carbonkg.loaders.pipeline import FileResult, convert_file, load_file, open_source
+from carbonkg.loaders.pipeline import load_file, open_source
 from carbonkg.loaders.readers import header_signature, normalise_name, open_table
 from carbonkg.store import EmbeddedStore
 
-EXPORTS = Path(__file__).resolve().parents[2] / "data" / "registry-exports"
+import sys  # noqa: E402  (the shared helpers sit beside this file)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from apx_helpers import (  # noqa: E402
+    CK, CSVW, EXPORTS, PROV, RegistryExports, concept, csv_rows, decimal, gmt, labels_of, rejected,
+    serial_parts, us_date, value, write_csv, yes_labels,
+)
+
 REGISTRY = "art-trees"
-FILES = {spec.table: EXPORTS / REGISTRY / f"{spec.table}.csv" for spec in art_trees.SPECS}
-CK = Namespace("https://w3id.org/carbonkg/ontology#")
-CSVW = Namespace("http://www.w3.org/ns/csvw#")
-PROV = Namespace("http://www.w3.org/ns/prov#")
-
-
-
-
-def csv_rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
-@functools.cache
-def converted(table: str) -> tuple[FileResult, rdflib.Graph]:
-    with tempfile.TemporaryDirectory() as tmp:
-        sink = Path(tmp) / "out.nt"
-        result = convert_file(open_source(FILES[table]), sink)
-        graph = rdflib.Graph().parse(sink, format="nt")
-    return result, graph
-
-
-def row_iri(table: str, rownum: int) -> URIRef:
-    return URIRef(iris.row(iris.export(REGISTRY, f"{table}.csv"), rownum))
-
-
-def described(graph: rdflib.Graph, table: str, rownum: int, cls: URIRef) -> list[URIRef]:
-    """The entities of class ``cls`` that data row ``rownum`` describes."""
-    return [e for e in graph.objects(row_iri(table, rownum), CSVW.describes) if (e, RDF.type, cls) in graph]
-
-
-def one(graph: rdflib.Graph, table: str, rownum: int, cls: URIRef) -> URIRef:
-    found = described(graph, table, rownum, cls)
-    assert len(found) == 1, (table, rownum, cls, found)
-    return found[0]
-
-
-def value(graph: rdflib.Graph, subject: URIRef, predicate: URIRef):
-    values = set(graph.objects(subject, predicate))
-    assert len(values) <= 1, (subject, predicate, values)
-    return next(iter(values), None)
-
-
-def decimal(graph: rdflib.Graph, subject: URIRef, predicate: URIRef) -> Decimal | None:
-    found = value(graph, subject, predicate)
-    return None if found is None else Decimal(str(found))
-
-
-def concept(scheme: str, slug: str) -> URIRef:
-    return URIRef(iris.concept(scheme, slug))
-
-
-def gmt(text: str) -> datetime:
-    return datetime.strptime(text, "%m/%d/%Y %I:%M:%S %p")
-
-
-def us_date(text: str):
-    return datetime.strptime(text, "%m/%d/%Y").date()
-
-
-def serial_parts(text: str) -> tuple[str, int, int]:
-    head, end = text.split(" to ")
-    prefix, start = head.rsplit("-", 1)
-    return prefix, int(start), int(end)
-
-
-def yes_labels(row: dict[str, str], columns: dict[str, tuple[str, str | None]]) -> set[tuple[str, str | None]]:
-    return {columns[c] for c in columns if row.get(c, "").strip() == "Yes"}
-
-
-def labels_of(graph: rdflib.Graph, subject: URIRef) -> set[tuple[str, str | None]]:
-    found = set()
-    for attestation in graph.objects(subject, CK.hasLabel):
-        label = str(value(graph, attestation, CK.labelType)).rsplit("/", 1)[-1]
-        period = value(graph, attestation, CK.compliancePeriod)
-        found.add((label, str(period).rsplit("/", 1)[-1] if period else None))
-    return found
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
-
-
-def broken_copy(tmp_path: Path, table: str, column: str, bad: str, rownum: int = 1) -> Path:
-    """A synthetic file: the real header and real row ``rownum`` with one cell replaced."""
-    with FILES[table].open(encoding="utf-8-sig", newline="") as fh:
-        records = list(csv.reader(fh))
-    header, record = records[0], list(records[rownum])
-    record[header.index(column)] = bad
-    return write_csv(tmp_path / f"{table}.csv", header, [record])
-
-
-def rejected(path: Path) -> list[str]:
-    result = load_file(EmbeddedStore(None), path)
-    assert result.status == "rejected"
-    return [str(e) for e in result.errors]
+EXPORTS_OF = RegistryExports(REGISTRY, art_trees.SPECS)
+FILES = EXPORTS_OF.files
+converted, row_iri, described, one, broken_copy = (
+    EXPORTS_OF.converted, EXPORTS_OF.row_iri, EXPORTS_OF.described, EXPORTS_OF.one, EXPORTS_OF.broken_copy,
+)
 
 
 
