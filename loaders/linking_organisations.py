@@ -68,7 +68,8 @@ from carbonkg.loaders.linking_common import (
     MAX_NAME_MATCH,
     decimal,
     pairs_within,
-    select,
+    registry_of,
+    scan,
     tokens,
     write_link,
 )
@@ -210,20 +211,23 @@ class Match:
     strength: Decimal = Decimal("0")  # before caps and bonus: breaks ties between capped matches
 
 
+ROLE_PREDICATES = tuple(f"ck:{role}" for role in ROLE_FAMILIES)
+
+
 def read_organisations(store: GraphStore) -> dict[str, OrgRecord]:
+    """Every organisation record with its names (``ck:orgName``, whose domain is ck:Organisation)
+    and the role families it takes; one predicate scan each, joined here."""
     records: dict[str, OrgRecord] = {}
-    for org, registry, name in select(store, """
-        SELECT DISTINCT ?org ?registry ?name WHERE {
-            ?org a ck:Organisation ; ck:recordedIn ?registry ; ck:orgName ?name }"""):
-        rec = records.setdefault(org, OrgRecord(org, registry.rsplit("/", 1)[-1]))
-        rec.names.add(name)
-    for org, role in select(store, """
-        SELECT DISTINCT ?org ?role WHERE {
-            VALUES ?role { ck:developer ck:owner ck:projectOperator ck:validationBody
-                           ck:verificationBody ck:accountHolder ck:beneficiary }
-            ?s ?role ?org }"""):
-        if org in records:
-            records[org].roles.add(ROLE_FAMILIES[role.rsplit("#", 1)[-1]])
+    for org, name in scan(store, "ck:orgName"):
+        registry = registry_of(org)
+        if registry is None:
+            continue
+        records.setdefault(org, OrgRecord(org, registry)).names.add(name)
+    for predicate in ROLE_PREDICATES:
+        family = ROLE_FAMILIES[predicate[3:]]
+        for _, org in scan(store, predicate):
+            if org in records:
+                records[org].roles.add(family)
     for rec in records.values():
         for name in sorted(rec.names):
             rec.keys.extend((name, key) for key in name_keys(name))
@@ -319,7 +323,9 @@ def _fuzzy_rule(a: str, b: str) -> str | None:
         return "truncated"  # cut inside a word, and not after a complete legal form
     wa, wb = a.split(), b.split()
     if len(wa) == len(wb) and wa[0] == wb[0] and a != b:
-        if difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.92:
+        matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+        # the cheap upper bounds first: most neighbours fail them
+        if matcher.real_quick_ratio() >= 0.92 and matcher.quick_ratio() >= 0.92 and matcher.ratio() >= 0.92:
             return "similar-spelling"
     return None
 

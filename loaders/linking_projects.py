@@ -42,25 +42,36 @@ Identifier pattern: a California/Washington compliance id ``CA..NNNN``/``ECY..NN
 
 Cost
 ----
-Blocking on rare words: each listing is indexed under its two rarest name words (document
-frequency at most :data:`MAX_DF`); pairs are formed only inside blocks of at most
-:data:`MAX_BLOCK` listings. Time O(n · MAX_BLOCK) in the number of listings, memory O(n); a name
-repeated across thousands of listings (as in generated benchmark exports) identifies nothing and
-is skipped, with a count in the log.
+Blocking on rare words: each listing is indexed under its two rarest name words, and only words
+in at most :data:`MAX_DF` listing names are keys, so a block holds at most MAX_DF listings and a
+listing meets at most 2 × MAX_DF others. Time O(n · MAX_DF) in the number of listings n (plus
+the scans of the store, linear in its size), memory O(n); a name repeated across thousands of
+listings (as in generated benchmark exports) identifies nothing and forms no pairs.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from urllib.parse import unquote
 
 from carbonkg.loaders.derived import Derivation
 from carbonkg.loaders.emit import TripleWriter
-from carbonkg.loaders.linking_common import MAX_NAME_MATCH, decimal, not_derived, select, tokens, write_link
+from carbonkg.loaders.linking_common import (
+    MAX_NAME_MATCH,
+    decimal,
+    not_derived,
+    registry_of,
+    scan,
+    select,
+    tokens,
+    write_link,
+)
 from carbonkg.loaders.linking_organisations import name_keys
 from carbonkg.store import GraphStore
 
@@ -68,8 +79,7 @@ log = logging.getLogger(__name__)
 
 NAME = "links/projects"
 VERSION = "1"
-MAX_DF = 50  # a word in more listing names than this is no blocking key
-MAX_BLOCK = 100  # a blocking key shared by more listings than this forms no pairs
+MAX_DF = 50  # a word in more listing names than this is no blocking key (and bounds a block)
 KEYS_PER_LISTING = 2
 NAME_BASE = Decimal("0.6")
 SUPPORT_WEIGHT = Decimal("0.4")
@@ -84,11 +94,11 @@ STOPWORDS = frozenset(
 _ROMAN = re.compile(r"^(?=[ivxlc]+$)c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$")
 _COMPLIANCE_ID = re.compile(r"^(?:CA|ECY)[A-Z]{2}(\d+)$")
 _ACR_ID = re.compile(r"^ACR(\d+)$")
-_REGISTRY = "https://w3id.org/carbonkg/vocab/registry/"
 
 
-def name_words(name: str) -> list[str]:
-    return [w for w in tokens(name) if w not in STOPWORDS]
+@functools.lru_cache(maxsize=65536)  # names and methodology texts repeat on many listings
+def name_words(name: str) -> tuple[str, ...]:
+    return tuple(w for w in tokens(name) if w not in STOPWORDS)
 
 
 def is_ordinal(word: str) -> bool:
@@ -119,50 +129,59 @@ class Listing:
 
 
 def read_listings(store: GraphStore) -> tuple[dict[str, Listing], set[tuple[str, str]]]:
+    """Every project listing with the attributes the score compares, and the pairs that loaded
+    exports already link. One predicate scan each, joined here (see :mod:`linking_common`)."""
     listings: dict[str, Listing] = {}
-    for iri, registry, native in select(store, """
-        SELECT ?l ?r ?id WHERE { ?l a ck:ProjectListing ; ck:recordedIn ?r . OPTIONAL { ?l ck:nativeId ?id } }"""):
-        rec = listings.setdefault(iri, Listing(iri, registry.removeprefix(_REGISTRY)))
-        if native:
-            rec.native_id = native
+    for iri, _ in scan(store, "a", "ck:ProjectListing"):
+        registry = registry_of(iri)
+        if registry is not None and "/project/" in iri:
+            listings[iri] = Listing(iri, registry, unquote(iri.split("/project/", 1)[1]))
 
-    def each(sparql: str):
-        for iri, value in select(store, sparql):
-            if iri in listings and value:
-                yield listings[iri], value
+    def each(predicate: str):
+        for iri, value in scan(store, predicate):
+            rec = listings.get(iri)
+            if rec is not None and value:
+                yield rec, value
 
-    for rec, name in each("SELECT ?l ?v WHERE { ?l a ck:ProjectListing ; rdfs:label ?v }"):
+    for rec, name in each("rdfs:label"):
         rec.names.append(name)
-    for rec, value in each("SELECT ?l ?v WHERE { ?l a ck:ProjectListing ; ck:underProgramme ?v }"):
+    for rec, value in each("ck:underProgramme"):
         rec.programmes.add(value)
-    for rec, value in each("SELECT ?l ?v WHERE { ?l a ck:ProjectListing ; ck:hostCountry|ck:country ?v }"):
-        rec.countries.add(value)
-    for rec, value in each("SELECT ?l ?v WHERE { ?l a ck:ProjectListing ; ck:projectType ?v }"):
+    for predicate in ("ck:hostCountry", "ck:country"):
+        for rec, value in each(predicate):
+            rec.countries.add(value)
+    for rec, value in each("ck:projectType"):
         rec.types.add(value)
-    for rec, value in each("SELECT ?l ?v WHERE { ?l a ck:ProjectListing ; ck:location/ck:subdivision ?v }"):
-        for part in value.split(";"):
-            words = " ".join(tokens(part))
-            if len(words) > 3:  # full names only: "IL" and "ILLINOIS" cannot be compared here
-                rec.subdivisions.add(words)
-    for rec, value in each("""SELECT ?l ?v WHERE { ?l a ck:ProjectListing ;
-            ck:developer|ck:owner|ck:projectOperator ?o . ?o ck:orgName ?v }"""):
-        rec.orgs.update(k.core for k in name_keys(value) if k.variant == "name")
-    for rec, value in each("SELECT ?l ?v WHERE { ?l a ck:ProjectListing ; ck:methodologyText ?v }"):
+    subdivisions: dict[str, list[str]] = defaultdict(list)
+    for location, value in scan(store, "ck:subdivision"):
+        subdivisions[location].append(value)
+    for rec, location in each("ck:location"):
+        for value in subdivisions.get(location, ()):
+            for part in value.split(";"):
+                words = " ".join(tokens(part))
+                if len(words) > 3:  # full names only: "IL" and "ILLINOIS" cannot be compared here
+                    rec.subdivisions.add(words)
+    org_cores: dict[str, set[str]] = defaultdict(set)
+    for org, name in scan(store, "ck:orgName"):
+        org_cores[org].update(k.core for k in name_keys(name) if k.variant == "name")
+    for predicate in ("ck:developer", "ck:owner", "ck:projectOperator"):
+        for rec, org in each(predicate):
+            rec.orgs |= org_cores.get(org, set())
+    for rec, value in each("ck:methodologyText"):
         rec.method_words.update(w for w in name_words(value) if len(w) > 2)
     for rec in listings.values():
+        rec.names.sort()
         rec.words = frozenset(w for name in rec.names for w in name_words(name))
         rec.sequences = frozenset(ordinal_sequence(name) for name in rec.names)
 
     stated: set[tuple[str, str]] = set()
-    for a, relation, b in select(store, f"""
-        SELECT ?a ?rel ?b WHERE {{
-            VALUES ?rel {{ ck:sameActivityAs ck:compliancePeerOf ck:transitionedFrom }}
-            GRAPH ?g {{ ?a ?rel ?b }} {not_derived()} }}"""):
-        stated.add((a, b) if a < b else (b, a))
-        if relation.endswith("compliancePeerOf"):
-            for x, y in ((a, b), (b, a)):
-                if x in listings and y in listings:
-                    listings[x].peers.setdefault(listings[y].registry, set()).add(y)
+    for relation in ("ck:sameActivityAs", "ck:compliancePeerOf", "ck:transitionedFrom"):
+        for a, b in select(store, f"SELECT ?a ?b WHERE {{ GRAPH ?g {{ ?a {relation} ?b }} {not_derived()} }}"):
+            stated.add((a, b) if a < b else (b, a))  # type: ignore[operator]
+            if relation == "ck:compliancePeerOf":
+                for x, y in ((a, b), (b, a)):
+                    if x in listings and y in listings:
+                        listings[x].peers.setdefault(listings[y].registry, set()).add(y)  # type: ignore[arg-type]
     return listings, stated
 
 
@@ -255,12 +274,8 @@ def candidate_pairs(listings: dict[str, Listing]) -> tuple[set[tuple[str, str]],
         for key in keys:
             blocks[key].append(rec)
     pairs: set[tuple[str, str]] = set()
-    skipped = 0
     for key in sorted(blocks):
-        members = sorted(blocks[key], key=lambda r: r.iri)
-        if len(members) > MAX_BLOCK:
-            skipped += 1
-            continue
+        members = sorted(blocks[key], key=lambda r: r.iri)  # at most MAX_DF: only such words are keys
         for i, a in enumerate(members):
             for b in members[i + 1:]:
                 if comparable(a, b):
@@ -271,14 +286,19 @@ def candidate_pairs(listings: dict[str, Listing]) -> tuple[set[tuple[str, str]],
         number = _compliance_number(rec)
         if number is not None and number >= 1000:
             by_number[number].append(rec)
+    skipped = 0
     for members in by_number.values():
-        if len(members) <= MAX_BLOCK:
-            for i, a in enumerate(sorted(members, key=lambda r: r.iri)):
-                for b in sorted(members, key=lambda r: r.iri)[i + 1:]:
-                    if comparable(a, b):
-                        pairs.add((a.iri, b.iri))
-    if skipped:
-        log.info("links/projects: %d name words shared by more than %d listings formed no pairs", skipped, MAX_BLOCK)
+        if len(members) > MAX_DF:
+            skipped += 1
+            continue
+        ordered = sorted(members, key=lambda r: r.iri)
+        for i, a in enumerate(ordered):
+            for b in ordered[i + 1:]:
+                if comparable(a, b):
+                    pairs.add((a.iri, b.iri))
+    unkeyed = sum(1 for rec in named if not any(df[w] <= MAX_DF for w in rec.words))
+    log.info("links/projects: %d candidate pairs; %d named listings without a rare word; %d id numbers too common",
+             len(pairs), unkeyed, skipped)
     return pairs, df
 
 

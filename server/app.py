@@ -20,7 +20,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from carbonkg import __version__
-from carbonkg.server import graph_store, health, problems, sparql, update
+from carbonkg.server import graph_store, health, problems, queries_api, query_page, sparql, update
 from carbonkg.server.responses import RESULT_HEADERS
 from carbonkg.server.runtime import Runtime
 from carbonkg.server.settings import Settings
@@ -61,6 +61,6 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
             allow_credentials=False,
             max_age=600,
         )
-    for router in (sparql.router, update.router, graph_store.router, health.router, *extra_routers):
+    for router in (sparql.router, update.router, graph_store.router, health.router, queries_api.router, query_page.router, *extra_routers):
         app.include_router(router)
     return app

@@ -277,7 +277,7 @@ def convert(param: Parameter, raw: Any) -> ox.NamedNode | ox.Literal:
     if text == "" and kind != "string":
         raise ParameterError(f"parameter {param.name} ({kind}) is empty")
     try:
-        if kind == "string":
+        if kind in ("string", "serial"):
             return ox.Literal(text)
         if kind == "integer":
             if not re.fullmatch(r"[+-]?\d+", text):

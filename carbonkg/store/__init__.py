@@ -8,6 +8,7 @@ service run unchanged on a production engine.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -44,7 +45,7 @@ class GraphStore(Protocol):
     def flush(self) -> None: ...
 
 
-_REMOTE_SCHEMES = ("http://", "https://", "oxigraph+http://", "oxigraph+https://", "virtuoso+http://", "virtuoso+https://")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def open_store(target: str | Path | None, *, read_only: bool = False, **options: Any) -> EmbeddedStore | RemoteStore:
@@ -52,7 +53,7 @@ def open_store(target: str | Path | None, *, read_only: bool = False, **options:
     is a remote engine (see :meth:`RemoteStore.from_url`: ``oxigraph+http://host:port``,
     ``virtuoso+http://user:password@host:port``, or a plain query endpoint URL with
     ``update_url=`` and ``graph_store_url=`` in ``options``)."""
-    if isinstance(target, str) and target.lower().startswith(_REMOTE_SCHEMES):
+    if isinstance(target, str) and _URL.match(target):
         return RemoteStore.from_url(target, read_only=read_only, **options)
     if options:
         raise TypeError(f"options for a remote store given for a local one: {', '.join(sorted(options))}")

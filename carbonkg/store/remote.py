@@ -60,6 +60,10 @@ RESULTS_ACCEPT = "application/sparql-results+json, application/sparql-results+xm
 GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.8"
 #: upload slice size: see docs in RemoteStore.__init__
 DEFAULT_SLICE_BYTES = 16 << 20
+#: how often a query is asked again when a load replaced a graph it was asked over
+_QUERY_ATTEMPTS = 3
+#: the largest answer read into memory (an engine may stream an answer without end)
+DEFAULT_MAX_ANSWER_BYTES = 1 << 30
 
 
 class RemoteStoreError(CarbonkgError):
@@ -150,33 +154,57 @@ def _excerpt(data: bytes, limit: int = 300) -> str:
 
 def _slices(ntriples: Path | bytes, slice_bytes: int) -> Iterator[bytes]:
     """The N-Triples document cut into pieces of at most ``slice_bytes`` at line ends (a line
-    longer than that is one piece). Each piece is a valid N-Triples document."""
+    longer than that is a piece of its own). Each piece is a valid N-Triples document."""
     if isinstance(ntriples, (bytes, bytearray, memoryview)):
         data = bytes(ntriples)
         start = 0
         while start < len(data):
-            end = min(start + slice_bytes, len(data))
-            if end < len(data):
-                cut = data.rfind(b"\n", start, end)
-                end = cut + 1 if cut >= start else (data.find(b"\n", end) + 1 or len(data))
+            end = _cut(data, start, slice_bytes, eof=True)
             yield data[start:end]
             start = end
         return
     with Path(ntriples).open("rb") as handle:
-        carry = b""
+        buf = b""
         while True:
-            block = handle.read(slice_bytes)
-            if not block:
-                if carry:
-                    yield carry
+            block = handle.read(max(slice_bytes - len(buf), 1 << 16))
+            eof = not block
+            buf += block
+            while buf:
+                end = _cut(buf, 0, slice_bytes, eof=eof)
+                if end is None:
+                    break
+                yield buf[:end]
+                buf = buf[end:]
+            if eof:
                 return
-            buf = carry + block
-            cut = buf.rfind(b"\n")
-            if cut < 0:
-                carry = buf
-                continue
-            carry = buf[cut + 1:]
-            yield buf[:cut + 1]
+
+
+def _cut(data: bytes, start: int, slice_bytes: int, *, eof: bool) -> int | None:
+    """Where the piece that starts at ``start`` ends: after the last line end within
+    ``slice_bytes``, or after the first line end past it (one long line); ``None`` when more
+    data is needed to tell."""
+    if len(data) - start <= slice_bytes:
+        return len(data) if eof else None
+    cut = data.rfind(b"\n", start, start + slice_bytes)
+    if cut >= start:
+        return cut + 1
+    cut = data.find(b"\n", start + slice_bytes)
+    if cut >= 0:
+        return cut + 1
+    return len(data) if eof else None
+
+
+def _mentions_blank_nodes(ntriples: Path | bytes) -> bool:
+    """Whether ``_:`` occurs anywhere (a literal containing it only costs slicing)."""
+    if isinstance(ntriples, (bytes, bytearray, memoryview)):
+        return b"_:" in bytes(ntriples)
+    with Path(ntriples).open("rb") as handle:
+        last = b""
+        while block := handle.read(1 << 22):
+            if b"_:" in last + block[:1] or b"_:" in block:
+                return True
+            last = block[-1:]
+    return False
 
 
 # -- the store ------------------------------------------------------------------------------
@@ -190,15 +218,22 @@ class RemoteStore:
     know two layouts). ``auth`` is anything httpx takes: ``(user, password)`` for basic
     authentication, :class:`httpx.DigestAuth` (Virtuoso), ...
 
-    ``timeout`` (seconds) bounds each request's connect, send and read phases; an answer that
-    does not arrive in time is an error. ``slice_bytes`` caps one upload request: a file is
-    sent in line-aligned slices (the first with ``PUT``, the next ones appended with ``POST``),
-    which bounds memory here and the size of each transaction on the engine.
+    ``timeout`` (seconds) bounds each request from start to its answer's last byte; an answer
+    that is not complete in time is an error (some engines keep streaming past their own query
+    timeout). ``max_answer_bytes`` bounds the size of one answer (``None``: no bound).
+
+    ``slice_bytes`` caps one upload request: a file is sent in line-aligned slices (the first
+    with ``PUT``, the next ones appended with ``POST``), which bounds memory here and the size
+    of each transaction on the engine. A file with blank nodes goes in one piece (their labels
+    are scoped to one request). ``upload_params`` are added to every upload (engine-specific
+    switches).
+
     ``live_graphs_ttl`` is how long (seconds) the list of live graphs is reused before it is
-    read again (writes through this object refresh it at once; a load by another process shows
-    after at most this long; 0 reads it before every query).
-    ``upload_params`` are added to every upload (engine-specific switches). A ``read_only``
-    store refuses every write.
+    read again before a query (writes through this object refresh it at once).
+    ``verify_live_graphs`` reads them again after each answer, and asks again if a graph the
+    answer came from stopped being live meanwhile (a load by another process replaced it, and
+    may be dropping it): one more small request per query for answers of one state of the store.
+    A ``read_only`` store refuses every write.
     """
 
     def __init__(
@@ -211,6 +246,8 @@ class RemoteStore:
         timeout: float = 60.0,
         slice_bytes: int = DEFAULT_SLICE_BYTES,
         live_graphs_ttl: float = 1.0,
+        max_answer_bytes: int | None = DEFAULT_MAX_ANSWER_BYTES,
+        verify_live_graphs: bool = True,
         upload_params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -224,6 +261,8 @@ class RemoteStore:
         if self.slice_bytes < 1:
             raise ValueError("slice_bytes must be positive")
         self.live_graphs_ttl = live_graphs_ttl
+        self.max_answer_bytes = max_answer_bytes
+        self.verify_live_graphs = verify_live_graphs
         self.upload_params = dict(upload_params or {})
         self.read_only = read_only
         self.path = None  # no local folder: for code that prints where the store is
@@ -311,14 +350,19 @@ class RemoteStore:
 
     def live_graphs(self) -> list[ox.NamedNode]:
         """The graphs queries see: every export's current graph and every static graph."""
-        now = time.monotonic()
-        if self._live is None or now - self._live_read_at > self.live_graphs_ttl:
-            rows = self._select(
-                f"SELECT DISTINCT ?g WHERE {{ {{ ?e <{_CURRENT}> ?g }} UNION {{ ?g <{_STATIC}> ?n }} }}",
-                default=[_CATALOG],
-            )
-            self._live = sorted({r["g"] for r in rows if isinstance(r["g"], ox.NamedNode)}, key=lambda n: n.value)
-            self._live_read_at = now
+        if self._live is None or time.monotonic() - self._live_read_at > self.live_graphs_ttl:
+            self._read_live_graphs()
+        assert self._live is not None
+        return self._live
+
+    def _read_live_graphs(self) -> list[ox.NamedNode]:
+        read_at = time.monotonic()
+        rows = self._select(
+            f"SELECT DISTINCT ?g WHERE {{ {{ ?e <{_CURRENT}> ?g }} UNION {{ ?g <{_STATIC}> ?n }} }}",
+            default=[_CATALOG],
+        )
+        self._live = sorted({r["g"] for r in rows if isinstance(r["g"], ox.NamedNode)}, key=lambda n: n.value)
+        self._live_read_at = read_at
         return self._live
 
     def query(self, sparql: str, **options: Any) -> Any:
@@ -327,6 +371,10 @@ class RemoteStore:
         Returns what the embedded store returns: :class:`pyoxigraph.QuerySolutions` for SELECT,
         :class:`pyoxigraph.QueryBoolean` for ASK, and for CONSTRUCT/DESCRIBE a
         :class:`RemoteTriples` (iterable of :class:`pyoxigraph.Triple`, with ``serialize``).
+
+        The answer is of one state of the store even while another process loads: after the
+        answer has arrived, the graphs it was asked over are checked to be still live (an old
+        version is dropped only after the catalog stops pointing at it), else it is asked again.
 
         Options: ``default_graph`` and ``named_graphs`` (as in pyoxigraph) replace the live
         graphs; ``timeout`` (seconds) for this request; ``params``, extra protocol parameters
@@ -339,13 +387,26 @@ class RemoteStore:
         if options:
             raise TypeError(f"RemoteStore.query does not support {', '.join(sorted(options))}")
         form = query_form(sparql)
-        if default is None or named is None:
-            live = [g.value for g in self.live_graphs()]
-            if default is None:
-                default = live
-            if named is None:
-                named = live
-        return self._query(sparql, form, _graph_names(default), _graph_names(named), timeout=timeout, params=params)
+        if default is not None and named is not None:
+            return self._query(sparql, form, _graph_names(default), _graph_names(named), timeout=timeout, params=params)
+        live = self.live_graphs()
+        for _attempt in range(_QUERY_ATTEMPTS):
+            names = [g.value for g in live]
+            result = self._query(
+                sparql, form,
+                names if default is None else _graph_names(default),
+                names if named is None else _graph_names(named),
+                timeout=timeout, params=params,
+            )
+            if not self.verify_live_graphs:
+                return result
+            fresh = self._read_live_graphs()
+            if set(live) <= set(fresh):
+                return result
+            log.info("the store's graphs changed during a query: asking again")
+            live = fresh
+        raise RemoteStoreError(f"{self.query_url}: the store's graphs kept changing during the query "
+                               f"({_QUERY_ATTEMPTS} attempts)", url=self.query_url)
 
     def export_state(self, export_iri: str) -> ExportState | None:
         e = _iri(export_iri)
@@ -480,8 +541,10 @@ class RemoteStore:
         )
 
     def _upload(self, graph_iri: str, ntriples: Path | bytes) -> None:
+        # a blank node label is scoped to one request: a document with blank nodes goes whole
+        slice_bytes = self.slice_bytes if not _mentions_blank_nodes(ntriples) else 1 << 62
         method = "PUT"
-        for piece in _slices(ntriples, self.slice_bytes):
+        for piece in _slices(ntriples, slice_bytes):
             self._gsp(method, graph_iri, piece)
             method = "POST"
         if method == "PUT":  # an empty file: still create the graph
@@ -512,24 +575,42 @@ class RemoteStore:
 
     # -- internals: HTTP ------------------------------------------------------------------------
 
-    def _send(self, method: str, url: str, what: str, *, timeout: float | None = None, **kwargs: Any) -> httpx.Response:
+    def _send(self, method: str, url: str, what: str, *, timeout: float | None = None, **kwargs: Any) -> tuple[httpx.Response, bytes]:
+        """One request, its whole answer read within ``timeout`` seconds (connecting, sending and
+        reading all count: an engine that keeps streaming does not keep us waiting) and within
+        ``max_answer_bytes``."""
+        budget = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + budget
+        limit = self.max_answer_bytes
         try:
-            if timeout is not None:
-                kwargs["timeout"] = httpx.Timeout(timeout)
-            response = self._client.request(method, url, **kwargs)
+            with self._client.stream(method, url, timeout=httpx.Timeout(budget), **kwargs) as response:
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if limit is not None and size > limit:
+                        raise RemoteStoreError(
+                            f"{what}: the answer from {url} is larger than {limit:,} bytes (max_answer_bytes): "
+                            "stopped reading; page the query or raise the limit", status=response.status_code, url=url)
+                    if time.monotonic() > deadline:
+                        raise RemoteStoreError(
+                            f"{what}: no complete answer from {url} within {budget:g} s "
+                            f"({size:,} bytes received): stopped reading", status=response.status_code, url=url)
+                    chunks.append(chunk)
+                body = b"".join(chunks)
         except httpx.TimeoutException as exc:
             raise RemoteStoreError(
-                f"{what}: no complete answer from {url} within {timeout or self.timeout:g} s ({type(exc).__name__})", url=url
+                f"{what}: no complete answer from {url} within {budget:g} s ({type(exc).__name__})", url=url
             ) from exc
         except httpx.HTTPError as exc:  # refused, reset, or a body cut short (Content-Length, chunking)
             raise RemoteStoreError(f"{what}: {url}: {type(exc).__name__}: {exc}", url=url) from exc
         if response.status_code >= 300:
             raise RemoteStoreError(
-                f"{what}: {url} answered {response.status_code} {response.reason_phrase}: {_excerpt(response.content)}",
+                f"{what}: {url} answered {response.status_code} {response.reason_phrase}: {_excerpt(body)}",
                 status=response.status_code, url=url,
             )
         _check_complete(response, what)
-        return response
+        return response, body
 
     def _update(self, sparql: str) -> None:
         self._writable()
@@ -560,18 +641,17 @@ class RemoteStore:
                 raise TypeError(f"protocol parameter {key!r} is set by RemoteStore.query itself")
             data[key] = value if isinstance(value, (list, tuple)) else str(value)
         graph_answer = form in ("CONSTRUCT", "DESCRIBE")
-        response = self._send(
+        response, body = self._send(
             "POST", self.query_url, f"SPARQL {form} query", timeout=timeout, data=data,
             headers={"Accept": GRAPH_ACCEPT if graph_answer else RESULTS_ACCEPT},
         )
         media_type = response.headers.get("Content-Type", "").split(";")[0].strip()
-        body = response.content
         if graph_answer:
             fmt = ox.RdfFormat.from_media_type(media_type) if media_type else None
             if fmt is None:
                 raise RemoteStoreError(f"{form} answer of an unexpected type {media_type!r}", url=self.query_url)
             try:
-                return RemoteTriples(list(ox.parse(body, fmt)))
+                return RemoteTriples([quad.triple for quad in ox.parse(body, fmt)])
             except SyntaxError as exc:
                 raise _broken(form, exc, body, self.query_url) from exc
         fmt = ox.QueryResultsFormat.from_media_type(media_type) if media_type else None

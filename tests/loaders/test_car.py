@@ -26,7 +26,7 @@ import sys  # noqa: E402  (the shared helpers sit beside this file)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from apx_helpers import (  # noqa: E402
-    CK, CSVW, EXPORTS, PROV, RegistryExports, concept, csv_rows, decimal, gmt, labels_of, rejected,
+    CK, CSVW, EXPORTS, PROV, RegistryExports, concept, csv_rows, decimal, labels_of, rejected,
     serial_parts, us_date, value, write_csv, yes_labels,
 )
 
