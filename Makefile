@@ -6,6 +6,8 @@ STAMP  := $(VENV)/.installed-stamp
 STORE  ?= var/store
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+FRONTEND       := server/frontend
+FRONTEND_STAMP := $(FRONTEND)/node_modules/.installed-stamp
 
 .PHONY: run test install docs clean
 
@@ -15,18 +17,24 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# the query page's SPARQL editor (CodeMirror 6 from the npm registry, pinned by package-lock.json)
+# into server/frontend/node_modules (git-ignored); without npm the page works with a plain text area
+$(FRONTEND_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	@if command -v npm >/dev/null 2>&1 && (cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error); \
+	then touch $@; else echo "warning: npm ci in $(FRONTEND) failed: the query page will have no editor" >&2; fi
 
-test: $(STAMP)
+install: $(STAMP) $(FRONTEND_STAMP)
+
+test: $(STAMP) $(FRONTEND_STAMP)
 	$(PY) -m pytest -q
 
 docs: $(STAMP)
 	$(VENV)/bin/carbonkg docs --out var/docs
 
 # loads the bundled exports (unchanged files are skipped), then serves SPARQL and the pages
-run: $(STAMP)
+run: $(STAMP) $(FRONTEND_STAMP)
 	$(VENV)/bin/carbonkg load data/registry-exports --store $(STORE)
 	$(VENV)/bin/carbonkg serve --store $(STORE) --host $(HOST) --port $(PORT)
 
 clean:
-	rm -rf $(VENV) var build *.egg-info
+	rm -rf $(VENV) var build *.egg-info $(FRONTEND)/node_modules

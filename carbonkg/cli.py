@@ -102,7 +102,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_query(args: argparse.Namespace) -> int:
     from carbonkg.server.commands import run_query
 
-    if args.expression is not None:
+    if getattr(args, "named", None) is not None:
+        text = _named_query_text(args.named, args.param or [])
+    elif args.param:
+        raise UsageError("--param goes with --named")
+    elif args.expression is not None:
         text = args.expression
     else:
         path = Path(args.file)
@@ -110,6 +114,31 @@ def _cmd_query(args: argparse.Namespace) -> int:
             raise UsageError(f"no such query file: {path}")
         text = path.read_text(encoding="utf-8")
     return run_query(text, _server_settings(args), args.format)
+
+
+def _named_query_text(name: str, pairs: list[str]) -> str:
+    """A library query (carbonkg.queries) with its parameters bound as typed RDF terms."""
+    from carbonkg import queries
+
+    params: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--param takes NAME=VALUE, got {pair!r}")
+        params[key.strip()] = value
+    try:
+        return queries.bind(queries.get_query(name), params)
+    except queries.QueryNotFound:
+        known = ", ".join(q.name for q in queries.list_queries())
+        raise UsageError(f"no library query named {name!r} (one of: {known})") from None
+    except queries.ParameterError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from carbonkg.shapes.command import run_validate
+
+    return run_validate(args)
 
 
 def _progress(files: list[Path], *, quiet: bool):
@@ -159,10 +188,25 @@ def build_parser() -> argparse.ArgumentParser:
     what = query.add_mutually_exclusive_group(required=True)
     what.add_argument("file", nargs="?", metavar="FILE.rq", help="file holding the query")
     what.add_argument("-e", "--expression", metavar="QUERY", help="the query itself")
+    what.add_argument("--named", metavar="NAME", help="a library query by name (carbonkg/queries/NAME.rq)")
+    query.add_argument("--param", action="append", metavar="NAME=VALUE",
+                       help="a parameter of the --named query (repeatable)")
     query.add_argument("--store", help="store folder (default: $CARBONKG_STORE_PATH, $CARBONKG_STORE or var/store)")
     query.add_argument("--format", choices=QUERY_FORMATS, default=None,
                        help="output format (default: json for SELECT/ASK, turtle for CONSTRUCT/DESCRIBE)")
     query.set_defaults(func=_cmd_query)
+
+    validate = sub.add_parser("validate", help="validate the store against the SHACL shapes; exit 1 on violations")
+    validate.add_argument("--store", help="store folder (default: $CARBONKG_STORE or var/store)")
+    validate.add_argument("--shapes", action="append", metavar="SET",
+                          help="shape set: core, registry, cross-registry, labels or all (repeatable; default all)")
+    validate.add_argument("--format", choices=("text", "json", "turtle"), default="text", help="report format")
+    validate.add_argument("--engine", choices=("fast", "pyshacl"), default="fast",
+                          help="fast: SPARQL on the Oxigraph store (default); pyshacl: the reference implementation")
+    validate.add_argument("--limit", type=int, default=None, help="text format: list at most N results")
+    validate.add_argument("--save-report", action="store_true",
+                          help="also store the report (sh:ValidationReport) as the static graph validation-report")
+    validate.set_defaults(func=_cmd_validate)
     return parser
 
 

@@ -36,9 +36,12 @@ in order ("Marshall County Flare IV" / "VI", "Tradewater ODS 57" / "66", "A-Gas 
 registry but different ones (CAR1323 → CAOD6323 and ACR444 → CAOD5444 are two ARB projects,
 although both are named "A-Gas 2019-4" and sited in Bowling Green, Ohio).
 
-Identifier pattern: a California/Washington compliance id ``CA..NNNN``/``ECY..NNNN`` and an ACR id
-``ACRNNNN`` with the same number NNNN ≥ 1000 (the vocabulary's example CAOD1007 / ACR1007) give
-``identifier-pattern`` with confidence max(score, 0.90) unless a veto applies.
+Identifier pattern: a California compliance id ``CA..NNNN`` with 1000 ≤ NNNN < 5000, or a
+Washington Ecology id ``ECY..NNN``, and an ACR id ``ACRNNNN`` with the same number (the
+vocabulary's example CAOD1007 / ACR1007; every stated ARB–ACR and Ecology–ACR link of the
+bundled exports follows it, while the 5000 and 6000 ARB series do not: CAOD5443 is ACR443,
+CAOD6305 is CAR1305) give ``identifier-pattern`` with confidence max(score, 0.90) unless a veto
+applies.
 
 Cost
 ----
@@ -92,7 +95,8 @@ STOPWORDS = frozenset(
     "programa de del la el los las y en para por du des le les et".split()
 )
 _ROMAN = re.compile(r"^(?=[ivxlc]+$)c{0,3}(xc|xl|l?x{0,3})(ix|iv|v?i{0,3})$")
-_COMPLIANCE_ID = re.compile(r"^(?:CA|ECY)[A-Z]{2}(\d+)$")
+_ARB_ID = re.compile(r"^CA[A-Z]{2}([1-4]\d{3})$")  # the 1000-4999 series reuses the ACR number
+_ECOLOGY_ID = re.compile(r"^ECY[A-Z]{2}(\d+)$")
 _ACR_ID = re.compile(r"^ACR(\d+)$")
 
 
@@ -242,19 +246,29 @@ def score_pair(a: Listing, b: Listing, df: Counter[str], n: int) -> Score | None
     support = Decimal(agree) / Decimal(total) if total else NO_SUPPORT
     confidence = min(name * (NAME_BASE + SUPPORT_WEIGHT * support), MAX_NAME_MATCH)
     method = "name-match"
-    number_a, number_b = _compliance_number(a), _compliance_number(b)
-    if number_a is not None and number_a == number_b and number_a >= 1000:
+    number = _same_number(a, b)
+    if number is not None:
         method = "identifier-pattern"
         confidence = max(confidence, ID_PATTERN_CONFIDENCE)
-        evidence.append(f"identifier pattern: {a.native_id} ~ {b.native_id} (number {number_a})")
+        evidence.append(f"identifier pattern: {a.native_id} ~ {b.native_id} (number {number})")
     return Score(decimal(confidence), method, evidence)
 
 
-def _compliance_number(rec: Listing) -> int | None:
-    for pattern in (_COMPLIANCE_ID, _ACR_ID):
+def _compliance_number(rec: Listing) -> tuple[str, int] | None:
+    """``("acr", N)`` for an ACR listing, ``("compliance", N)`` for a California (1000-4999
+    series) or Washington listing: the number the identifier pattern compares; else ``None``."""
+    for kind, pattern in (("compliance", _ARB_ID), ("compliance", _ECOLOGY_ID), ("acr", _ACR_ID)):
         m = pattern.match(rec.native_id)
         if m:
-            return int(m.group(1))
+            return kind, int(m.group(1))
+    return None
+
+
+def _same_number(a: Listing, b: Listing) -> int | None:
+    """The shared number when one listing is ACR's and the other its compliance counterpart."""
+    na, nb = _compliance_number(a), _compliance_number(b)
+    if na is not None and nb is not None and na[1] == nb[1] and {na[0], nb[0]} == {"acr", "compliance"}:
+        return na[1]
     return None
 
 
@@ -284,8 +298,8 @@ def candidate_pairs(listings: dict[str, Listing]) -> tuple[set[tuple[str, str]],
     by_number: dict[int, list[Listing]] = defaultdict(list)
     for rec in listings.values():
         number = _compliance_number(rec)
-        if number is not None and number >= 1000:
-            by_number[number].append(rec)
+        if number is not None:
+            by_number[number[1]].append(rec)
     skipped = 0
     for members in by_number.values():
         if len(members) > MAX_DF:
@@ -294,7 +308,7 @@ def candidate_pairs(listings: dict[str, Listing]) -> tuple[set[tuple[str, str]],
         ordered = sorted(members, key=lambda r: r.iri)
         for i, a in enumerate(ordered):
             for b in ordered[i + 1:]:
-                if comparable(a, b):
+                if comparable(a, b) and _same_number(a, b) is not None:
                     pairs.add((a.iri, b.iri))
     unkeyed = sum(1 for rec in named if not any(df[w] <= MAX_DF for w in rec.words))
     log.info("links/projects: %d candidate pairs; %d named listings without a rare word; %d id numbers too common",

@@ -453,12 +453,14 @@ def build_totals(store: Any, out: TripleWriter) -> None:
     """Issued, buffer, retired, cancelled, converted… per (registry, vintage, unit kind), exact;
     per (registry, country, project type, vintage, unit kind) for the category breakdown; and
     issued-never-retired per (registry, vintage): issued quantity of (listing, vintage) pairs for
-    which no retirement, cancellation or conversion is recorded."""
+    which no retirement, cancellation or conversion is recorded (for an issuance without a
+    vintage: of listings with none at all)."""
     facts = facts_for(store)
     exact: dict[tuple, Aggregate] = defaultdict(Aggregate)
     category: dict[tuple, Aggregate] = defaultdict(Aggregate)
     issued_lv: dict[tuple[str | None, str | None, str | None], Aggregate] = defaultdict(Aggregate)
     used_lv: set[tuple[str | None, str | None]] = set()
+    used_listings: set[str | None] = set()
     countries, types = facts.host_country, facts.project_type
     for r in facts.records:
         exact[(r.registry, r.vintage, r.unit_kind, r.measure)].add(r.quantity, r.exports)
@@ -469,6 +471,7 @@ def build_totals(store: Any, out: TripleWriter) -> None:
             issued_lv[(r.registry, r.listing, r.vintage)].add(r.quantity, r.exports)
         elif r.measure in (MEASURE_OF[u] for u in USES):
             used_lv.add((r.listing, r.vintage))
+            used_listings.add(r.listing)
     for (registry, vintage, kind, measure), agg in exact.items():
         _write(out, "summary-totals", "RegistryVintageTotal",
                {"registry": _reg(registry), "vintage": _year(vintage), "unitKind": _iri(kind), "measure": _lit(measure)},
@@ -479,7 +482,9 @@ def build_totals(store: Any, out: TripleWriter) -> None:
                 "vintage": _year(vintage), "unitKind": _iri(kind), "measure": _lit(measure)}, agg)
     never: dict[tuple, Aggregate] = defaultdict(Aggregate)
     for (registry, listing, vintage), agg in issued_lv.items():
-        if listing is not None and (listing, vintage) not in used_lv:
+        # an issuance without a vintage (Isometric) is matched with any use of its listing
+        used = (listing, vintage) in used_lv if vintage is not None else listing in used_listings
+        if listing is not None and not used:
             total = never[(registry, vintage)]
             total.quantity += agg.quantity
             total.records += 1  # listings
@@ -681,7 +686,7 @@ def build_suspects(store: Any, out: TripleWriter) -> None:
     def suspect(kind: str, records: Iterable[str], evidence: str, quantity: Decimal | None = None,
                 prefix: str | None = None, first: int | None = None, last: int | None = None) -> None:
         records = sorted(set(records))
-        node = _obs_iri("summary-suspects", (kind, *records))
+        node = _obs_iri("summary-suspects", (kind, evidence, *records))
         out.add(node, A, t("Suspect"))
         out.add(node, t("suspicion"), E.literal(kind))
         registries = sorted({r for rec in records if (r := registry_of(rec))})

@@ -20,7 +20,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from carbonkg import __version__
-from carbonkg.server import graph_store, health, problems, queries_api, query_page, sparql, update
+from carbonkg.server import graph_store, health, linked_data, metrics, problems, queries_api, query_page, sparql, update, void
 from carbonkg.server.responses import RESULT_HEADERS
 from carbonkg.server.runtime import Runtime
 from carbonkg.server.settings import Settings
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
             allow_credentials=False,
             max_age=600,
         )
-    for router in (sparql.router, update.router, graph_store.router, health.router, queries_api.router, query_page.router, *extra_routers):
+    metrics.install(app)  # outermost middleware: counts and times every request
+    for router in (sparql.router, update.router, graph_store.router, health.router, queries_api.router, query_page.router, linked_data.router, void.router, metrics.router, *extra_routers):
         app.include_router(router)
     return app

@@ -76,6 +76,7 @@ def describe(settings: Settings, endpoint: str, update_endpoint: str, named_grap
     triples += [
         ox.Triple(service, _sd("defaultDataset"), dataset),
         ox.Triple(dataset, RDF_TYPE, _sd("Dataset")),
+        ox.Triple(dataset, ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#seeAlso"), ox.NamedNode(settings.base_iri + "void")),  # VoID statistics
         ox.Triple(dataset, _sd("defaultGraph"), default_graph),
         ox.Triple(default_graph, RDF_TYPE, _sd("Graph")),
         ox.Triple(

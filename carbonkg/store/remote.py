@@ -164,22 +164,22 @@ def _slices(ntriples: Path | bytes, slice_bytes: int) -> Iterator[bytes]:
             start = end
         return
     with Path(ntriples).open("rb") as handle:
-        buf = b""
+        buf = bytearray()
         while True:
-            block = handle.read(max(slice_bytes - len(buf), 1 << 16))
+            block = handle.read(min(max(slice_bytes - len(buf), 1 << 16), 1 << 24))
             eof = not block
             buf += block
             while buf:
                 end = _cut(buf, 0, slice_bytes, eof=eof)
                 if end is None:
                     break
-                yield buf[:end]
-                buf = buf[end:]
+                yield bytes(buf[:end])
+                del buf[:end]
             if eof:
                 return
 
 
-def _cut(data: bytes, start: int, slice_bytes: int, *, eof: bool) -> int | None:
+def _cut(data: bytes | bytearray, start: int, slice_bytes: int, *, eof: bool) -> int | None:
     """Where the piece that starts at ``start`` ends: after the last line end within
     ``slice_bytes``, or after the first line end past it (one long line); ``None`` when more
     data is needed to tell."""
@@ -541,10 +541,12 @@ class RemoteStore:
         )
 
     def _upload(self, graph_iri: str, ntriples: Path | bytes) -> None:
-        # a blank node label is scoped to one request: a document with blank nodes goes whole
-        slice_bytes = self.slice_bytes if not _mentions_blank_nodes(ntriples) else 1 << 62
+        if _mentions_blank_nodes(ntriples):
+            # a blank node label is scoped to one request: such a document goes in one piece
+            self._gsp("PUT", graph_iri, ntriples if isinstance(ntriples, bytes) else Path(ntriples).read_bytes())
+            return
         method = "PUT"
-        for piece in _slices(ntriples, slice_bytes):
+        for piece in _slices(ntriples, self.slice_bytes):
             self._gsp(method, graph_iri, piece)
             method = "POST"
         if method == "PUT":  # an empty file: still create the graph
@@ -555,9 +557,10 @@ class RemoteStore:
         sha = ox.Literal(sha256)
         # one SPARQL update, one transaction on the engine: the pointer moves atomically
         self._update(
-            f"""DELETE {{ GRAPH <{_CATALOG}> {{ {e} <{_CURRENT}> ?g ; <{_SHA}> ?s }} }}
+            f"""DELETE {{ GRAPH <{_CATALOG}> {{ {e} <{_CURRENT}> ?g . {e} <{_SHA}> ?s }} }}
             INSERT {{ GRAPH <{_CATALOG}> {{ {e} <{_CURRENT}> <{graph_iri}> ; <{_SHA}> {sha} }} }}
-            WHERE {{ OPTIONAL {{ GRAPH <{_CATALOG}> {{ {e} <{_CURRENT}> ?g ; <{_SHA}> ?s }} }} }}"""
+            WHERE {{ OPTIONAL {{ GRAPH <{_CATALOG}> {{ {e} <{_CURRENT}> ?g }} }}
+                     OPTIONAL {{ GRAPH <{_CATALOG}> {{ {e} <{_SHA}> ?s }} }} }}"""
         )
 
     def _discard_version(self, graph_iri: str) -> None:
