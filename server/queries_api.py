@@ -76,8 +76,13 @@ def library_entries() -> list[dict[str, Any]]:
 
 
 @router.get("/queries", summary="The query library", response_description="every library query")
-async def list_library() -> JSONResponse:
-    return JSONResponse({"queries": library_entries()})
+@router.head("/queries", summary="Headers of the GET answer")
+async def list_library(request: Request) -> Response:
+    response = JSONResponse({"queries": library_entries()})
+    if request.method == "HEAD":
+        return Response(status_code=200, headers={"Content-Length": str(len(response.body))},
+                        media_type="application/json")
+    return response
 
 
 @router.api_route("/queries", methods=["POST", *OTHER_METHODS], include_in_schema=False)

@@ -287,8 +287,12 @@ def test_every_real_query_binds_its_examples(client: TestClient, query) -> None:
 
 
 def test_the_list_is_stubbable(client: TestClient, stub) -> None:
-    names = [q["name"] for q in client.get("/queries").json()["queries"]]
+    r = client.get("/queries")
+    names = [q["name"] for q in r.json()["queries"]]
     assert names == ["listings", "listing-graph", "slow"]
+    head = client.head("/queries")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(r.content))
 
 
 # -- GET /queries/{name} ---------------------------------------------------------------------------------
