@@ -23,6 +23,8 @@ from carbonkg import iris
 from carbonkg.loaders.pipeline import load_paths
 from carbonkg.store.embedded import EmbeddedStore
 
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # rdflib's JSON-LD parser
+
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 SH = "http://www.w3.org/ns/shacl#"
 LABELS = (SKOS + "prefLabel", "http://www.w3.org/2000/01/rdf-schema#label", CK + "orgName",
