@@ -31,13 +31,20 @@ What counts as what (the same rule for every registry):
   the event's ``ck:quantity`` (else the quantity of the blocks it affects); vintage and unit kind
   are those of the block the event affects;
 - an observation's registry is the registry of the record (the first segment of its IRI).
+
+The graphs: ``summary-serial-index`` (lookup of a credit number), ``summary-totals``,
+``summary-beneficiaries``, ``summary-labels``, ``summary-listings`` (linked listings and their
+pairs, methodologies), ``summary-conversions``, ``summary-suspects``, and ``export-changes``
+(row snapshots of every export and what changed between its last two loaded versions: the store
+keeps only the current version graph, so this graph keeps what the next version is compared with).
+The queries that read them are in ``carbonkg/queries``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -279,6 +286,21 @@ class Facts:
             for _, s, o in self.scan(CK + relation):
                 if isinstance(o, ox.NamedNode):
                     out.add((s.value, relation, o.value))
+        return out
+
+    @cached_property
+    def link_records(self) -> list[tuple[str, str, str, str | None, str, str | None]]:
+        """(subject, relation name, object, method, evidence, confidence) of every ck:CrossRegistryLink
+        between listings (stated in an export or found by a linker, candidates included)."""
+        subject, obj, relation = self.values("linkSubject"), self.values("linkObject"), self.values("linkRelation")
+        method, confidence = self.values("linkMethod"), self.values("confidence")
+        evidence = self.multi("linkEvidence")
+        out = []
+        for link, rel in relation.items():
+            name = rel.rsplit("#", 1)[-1]
+            if name in LINK_RELATIONS and link in subject and link in obj:
+                out.append((subject[link], name, obj[link], method.get(link), " | ".join(sorted(evidence.get(link, ()))),
+                            confidence.get(link)))
         return out
 
     @cached_property
@@ -542,8 +564,10 @@ def build_labels(store: Any, out: TripleWriter) -> None:
 
 
 def build_listings(store: Any, out: TripleWriter) -> None:
-    """Per listing that takes part in a cross-registry link (either end): totals per measure; and
-    per methodology (a version counts as its methodology): totals per registry and measure."""
+    """Per listing that takes part in a cross-registry link (either end): totals per measure; per
+    pair of listings of different registries linked by a ck:CrossRegistryLink (stated or found,
+    candidates included): the link's relation, method, evidence and confidence and both sides'
+    totals (all vintages); and per methodology (a version counts as its methodology): totals per registry and measure."""
     facts = facts_for(store)
     linked = facts.neighbours
     per_listing: dict[tuple, Aggregate] = defaultdict(Aggregate)
@@ -559,6 +583,28 @@ def build_listings(store: Any, out: TripleWriter) -> None:
     for listing in linked:
         if not any((listing, m) in per_listing for m in MEASURE_OF.values()) and (listing, "issued") not in per_listing:
             per_listing[(listing, "none")]  # linked listings without credits are listed too
+    totals = {(listing, measure): agg.quantity for (listing, measure), agg in per_listing.items()}
+    for subject, relation, obj, method, evidence, confidence in facts.link_records:
+        if registry_of(subject) == registry_of(obj):
+            continue
+        node = _obs_iri("summary-listings", ("pair", subject, relation, obj))
+        out.add(node, A, t("ListingPair"))
+        out.add(node, t("listing"), E.iri(subject))
+        out.add(node, t("linked"), E.iri(obj))
+        out.add(node, t("relation"), E.literal(relation))
+        for side, listing in (("", subject), ("linked", obj)):
+            out.add(node, t(side + "Registry" if side else "registry"), _reg(registry_of(listing)) or E.literal("?"))
+            for measure in ("issued", "retired", "cancelled", "converted", "retired-or-cancelled"):
+                quantity = totals.get((listing, measure))
+                if quantity is not None:
+                    name = measure.replace("-or-c", "OrC")
+                    out.add(node, t(side + name[0].upper() + name[1:] if side else name), E.decimal(quantity))
+        if method:
+            out.add(node, t("method"), E.iri(method))
+        if evidence:
+            out.add(node, t("evidence"), E.literal(evidence))
+        if confidence:
+            out.add(node, t("confidence"), E.typed(confidence, E.XSD + "decimal"))
     for (listing, measure), agg in per_listing.items():
         _write(out, "summary-listings", "ListingTotal",
                {"listing": E.iri(listing), "registry": _reg(registry_of(listing)), "measure": _lit(measure)}, agg)
@@ -764,7 +810,7 @@ def _last(build: Callable[[Any, TripleWriter], None]) -> Callable[[Any, TripleWr
     return wrapped
 
 
-SERIAL_INDEX = Derivation("summary-serial-index", "1", build_serial_index,
+SERIAL_INDEX = Derivation("summary-serial-index", "2", build_serial_index,
                           "Serial-range index: the power-of-ten buckets of every serial-numbered credit block")
 TOTALS = Derivation("summary-totals", "1", build_totals,
                     "Issued, retired, cancelled and converted quantities by registry, vintage, unit kind, country and project type")
@@ -772,7 +818,7 @@ BENEFICIARIES = Derivation("summary-beneficiaries", "1", build_beneficiaries,
                            "Retired quantities by beneficiary, registry and year")
 LABELS = Derivation("summary-labels", "1", build_labels,
                     "Quantities of labelled credit blocks (CORSIA, ICVCM CCP, Article 6…) by registry and vintage")
-LISTINGS = Derivation("summary-listings", "1", build_listings,
+LISTINGS = Derivation("summary-listings", "2", build_listings,
                       "Totals of cross-registry linked listings and of methodologies")
 CONVERSIONS = Derivation("summary-conversions", "1", build_conversions,
                          "Conversions between registries checked against the target registry's issuances")
@@ -781,4 +827,158 @@ SUSPECTS = Derivation("summary-suspects", "1", _last(build_suspects),
 
 DERIVATIONS: tuple[Derivation, ...] = (SERIAL_INDEX, TOTALS, BENEFICIARIES, LABELS, LISTINGS, CONVERSIONS, SUSPECTS)
 
-__all__ = ["CKS", "DERIVATIONS", "Facts", "facts_for", "range_keys", "registry_of", "is_derived"]
+__all__ = ["CHANGES", "CKS", "DERIVATIONS", "Facts", "facts_for", "range_keys", "registry_of", "is_derived"]
+
+
+# ------------------------------------------------------------------------ export changes
+
+_SNAPSHOT_LIMIT = 10_000  # changes recorded one by one per export and load; the rest are counted
+
+
+def _fingerprint(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
+
+
+def _pack(rows: list[tuple[int, str]]) -> str:
+    import base64
+    import json
+    import zlib
+
+    return base64.b64encode(zlib.compress(json.dumps(rows, ensure_ascii=False).encode("utf-8"), 6)).decode("ascii")
+
+
+def _unpack(text: str) -> list[tuple[int, str]]:
+    import base64
+    import json
+    import zlib
+
+    return [(int(n), raw) for n, raw in json.loads(zlib.decompress(base64.b64decode(text)).decode("utf-8"))]
+
+
+def _key_column(old: list[dict], new: list[dict]) -> str | None:
+    """The first column whose values are unique (and filled) in both versions: the row identity."""
+    if not old or not new:
+        return None
+    for column in old[0]:
+        a = [r.get(column, "") for r in old]
+        b = [r.get(column, "") for r in new]
+        if all(a) and all(b) and len(set(a)) == len(a) and len(set(b)) == len(b):
+            return column
+    return None
+
+
+def build_changes(store: Any, out: TripleWriter) -> None:
+    """What changed between the last two versions of each export that the derivations saw.
+
+    The store keeps only the current version graph of an export. This graph keeps, per export,
+    a compressed snapshot of the current version's rows (row number and raw record) and, when a
+    load replaced the version, one ``cks:RowChange`` per row added, removed or changed (rows
+    paired by the first column whose values are unique in both versions), with the previous
+    and the new raw record, the two checksums and load times. It reads its own previous graph to
+    find the previous snapshot, so versions that two loads replace without a refresh between
+    them are compared as one step (the CLI refreshes after every load)."""
+    import json
+
+    previous: dict[str, dict[str, str]] = {}
+    carried: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    mine = store.export_state(CHANGES.graph_iri)
+    if mine is not None:
+        graph = ox.NamedNode(mine.graph_iri)
+        for sol in store.query(
+            f"SELECT ?export ?sha ?snapshot ?loaded WHERE {{ GRAPH {graph} {{ ?n a <{CKS}Snapshot> ; "
+            f"<{CKS}export> ?export ; <{CKS}sha256> ?sha ; <{CKS}rows> ?snapshot . "
+            f"OPTIONAL {{ ?n <{CKS}loadedAt> ?loaded }} }} }}", named_graphs=[graph]):
+            previous[sol["export"].value] = {"sha": sol["sha"].value, "snapshot": sol["snapshot"].value,
+                                             "loaded": sol["loaded"].value if sol["loaded"] else ""}
+        for sol in store.query(
+            f"SELECT ?export ?c ?p ?o WHERE {{ GRAPH {graph} {{ ?c a <{CKS}RowChange> ; <{CKS}export> ?export ; ?p ?o }} }}",
+            named_graphs=[graph]):
+            carried[sol["export"].value].append((str(sol["c"]), str(sol["p"]), str(sol["o"])))
+    derived = {d.graph_iri for d in DERIVATIONS} | {DERIVED_BASE}
+    for state in store.exports():
+        if is_derived(state.export_iri) or state.export_iri in derived:
+            continue
+        graph = ox.NamedNode(state.graph_iri)
+        loaded = ""
+        for sol in store.query(
+            f"SELECT ?t WHERE {{ GRAPH {graph} {{ <{state.export_iri}> <{E.PROV}wasGeneratedBy> ?run . "
+            f"?run <{E.PROV}startedAtTime> ?t }} }} LIMIT 1", named_graphs=[graph]):
+            loaded = sol["t"].value
+        before = previous.get(state.export_iri)
+        node = E.iri(f"{CHANGES.graph_iri}/snapshot/{hashlib.sha256(state.export_iri.encode()).hexdigest()[:20]}")
+        if before is not None and before["sha"] == state.sha256:
+            snapshot = before["snapshot"]
+            for c, p, o in carried.get(state.export_iri, ()):  # the last change stays queryable
+                out.add(c, p, o)
+        else:
+            rows = sorted(
+                (int(sol["n"].value), sol["raw"].value)
+                for sol in store.query(
+                    f"SELECT ?n ?raw WHERE {{ GRAPH {graph} {{ ?row <{E.CSVW}rownum> ?n ; <{CK}rawRecord> ?raw }} }}",
+                    named_graphs=[graph]))
+            snapshot = _pack(rows)
+            if before is not None:
+                _diff(out, state.export_iri, _unpack(before["snapshot"]), rows, before, state.sha256, loaded, json)
+        out.add(node, A, t("Snapshot"))
+        out.add(node, t("export"), E.iri(state.export_iri))
+        out.add(node, t("sha256"), E.literal(state.sha256))
+        if loaded:
+            out.add(node, t("loadedAt"), E.literal(loaded))
+        out.add(node, t("rows"), E.literal(snapshot))
+
+
+def _diff(out: TripleWriter, export: str, old: list[tuple[int, str]], new: list[tuple[int, str]],
+          before: dict[str, str], sha: str, loaded: str, json: Any) -> None:
+    old_fp = Counter(_fingerprint(raw) for _, raw in old)
+    new_fp = Counter(_fingerprint(raw) for _, raw in new)
+    removed = [(n, raw) for n, raw in old if old_fp[_fingerprint(raw)] > new_fp[_fingerprint(raw)]]
+    added = [(n, raw) for n, raw in new if new_fp[_fingerprint(raw)] > old_fp[_fingerprint(raw)]]
+    old_records = [json.loads(raw) for _, raw in old]
+    new_records = [json.loads(raw) for _, raw in new]
+    key = _key_column(old_records, new_records)
+    pairs: list[tuple[tuple[int, str] | None, tuple[int, str] | None]] = []
+    if key is not None:
+        added_by_key = {json.loads(raw).get(key): (n, raw) for n, raw in added}
+        for n, raw in removed:
+            match = added_by_key.pop(json.loads(raw).get(key), None)
+            pairs.append(((n, raw), match))
+        pairs.extend((None, a) for a in added_by_key.values())
+    else:
+        pairs = [((n, raw), None) for n, raw in removed] + [(None, a) for a in added]
+    recorded = 0
+    for old_row, new_row in sorted(pairs, key=lambda p: (p[1] or p[0])[0]):
+        if recorded >= _SNAPSHOT_LIMIT:
+            break
+        recorded += 1
+        kind = "changed" if old_row and new_row else ("removed" if old_row else "added")
+        ident = f"{export} {sha} {old_row[0] if old_row else '-'} {new_row[0] if new_row else '-'}"
+        node = E.iri(f"{CHANGES.graph_iri}/change/{hashlib.sha256(ident.encode()).hexdigest()[:20]}")
+        out.add(node, A, t("RowChange"))
+        out.add(node, t("export"), E.iri(export))
+        out.add(node, t("change"), E.literal(kind))
+        out.add(node, t("fromSha256"), E.literal(before["sha"]))
+        out.add(node, t("toSha256"), E.literal(sha))
+        if before.get("loaded"):
+            out.add(node, t("fromLoadedAt"), E.literal(before["loaded"]))
+        if loaded:
+            out.add(node, t("toLoadedAt"), E.literal(loaded))
+        if old_row:
+            out.add(node, t("previousRownum"), E.integer(old_row[0]))
+            out.add(node, t("previousRecord"), E.typed(old_row[1], E.RDF + "JSON"))
+        if new_row:
+            out.add(node, t("rownum"), E.integer(new_row[0]))
+            out.add(node, t("row"), E.iri(iris.row(export, new_row[0])))
+            out.add(node, t("record"), E.typed(new_row[1], E.RDF + "JSON"))
+        if old_row and new_row:
+            a, b = json.loads(old_row[1]), json.loads(new_row[1])
+            changed = [c for c in dict.fromkeys([*a, *b]) if a.get(c) != b.get(c)]
+            out.add(node, t("changedColumns"), E.literal(", ".join(changed)))
+        if key and (old_row or new_row):
+            out.add(node, t("keyColumn"), E.literal(key))
+    if len(pairs) > recorded:
+        out.add(E.iri(export), t("unrecordedChanges"), E.integer(len(pairs) - recorded))
+
+
+CHANGES = Derivation("export-changes", "1", build_changes,
+                     "Row snapshots of every export and what changed between its last two loaded versions")
+DERIVATIONS = (*DERIVATIONS, CHANGES)
