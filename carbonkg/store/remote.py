@@ -555,13 +555,21 @@ class RemoteStore:
     def _switch(self, export_iri: str, sha256: str, graph_iri: str) -> None:
         e = _iri(export_iri)
         sha = ox.Literal(sha256)
-        # one SPARQL update, one transaction on the engine: the pointer moves atomically
+        # one SPARQL update, one transaction on the engine: the pointer moves atomically.
+        # (Virtuoso 7.2 finds no solution for two OPTIONALs that match nothing, and the update
+        # then silently does nothing: one OPTIONAL, and the result is checked.)
         self._update(
-            f"""DELETE {{ GRAPH <{_CATALOG}> {{ {e} <{_CURRENT}> ?g . {e} <{_SHA}> ?s }} }}
+            f"""DELETE {{ GRAPH <{_CATALOG}> {{ {e} <{_CURRENT}> ?g ; <{_SHA}> ?s }} }}
             INSERT {{ GRAPH <{_CATALOG}> {{ {e} <{_CURRENT}> <{graph_iri}> ; <{_SHA}> {sha} }} }}
-            WHERE {{ OPTIONAL {{ GRAPH <{_CATALOG}> {{ {e} <{_CURRENT}> ?g }} }}
-                     OPTIONAL {{ GRAPH <{_CATALOG}> {{ {e} <{_SHA}> ?s }} }} }}"""
+            WHERE {{ OPTIONAL {{ GRAPH <{_CATALOG}> {{ {e} <{_CURRENT}> ?g ; <{_SHA}> ?s }} }} }}"""
         )
+        pointers = self._select(f"SELECT ?g ?s WHERE {{ {e} <{_CURRENT}> ?g OPTIONAL {{ {e} <{_SHA}> ?s }} }}",
+                                default=[_CATALOG])
+        found = sorted({(r["g"].value, r["s"].value if r["s"] is not None else "") for r in pointers})
+        if found != [(graph_iri, sha256)]:
+            raise RemoteStoreError(
+                f"{self.update_url}: the catalog update did not move <{export_iri}> to <{graph_iri}> "
+                f"(it points at {found or 'nothing'}); the engine ignored or misread the update", url=self.update_url)
 
     def _discard_version(self, graph_iri: str) -> None:
         """Drop a version graph, then its catalog record (a crash in between leaves a record

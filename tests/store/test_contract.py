@@ -458,6 +458,17 @@ def test_virtuoso_anytime_timeout_raises(request, open_engine_store) -> None:
     assert time.monotonic() - started < 30
 
 
+def test_virtuoso_hard_timeout_raises(request, open_engine_store, virtuoso_server) -> None:
+    """Without the ``timeout`` parameter, [SPARQL] MaxQueryExecutionTime ends the query with an
+    error status (500, S1T00 SR171), which the store reports."""
+    store = open_engine_store(request, "virtuoso")
+    load(store)
+    with virtuoso_server.ini_setting("SPARQL", "MaxQueryExecutionTime", "1"):
+        with pytest.raises(RemoteStoreError, match=r"answered 500 .*SR171: Transaction timed out") as caught:
+            store.query(HEAVY_COUNT)
+    assert caught.value.status == 500
+
+
 @pytest.fixture(scope="module")
 def oxigraph_timeout_server(tmp_path_factory, start_engine):
     """A second Oxigraph server, its queries timing out after one second, with the Verra exports."""
@@ -511,3 +522,22 @@ def test_virtuoso_without_credentials_cannot_write(virtuoso_server) -> None:
         assert anonymous.export_state(export_iri(PROJECTS)) == before
     finally:
         anonymous.close()
+
+
+def test_wkt_literals_everywhere(request, open_engine_store) -> None:
+    """A known difference, pinned: Virtuoso turns geo:wktLiteral values into its own geometry
+    type on load (datatype virtrdf:Geometry, coordinates cut to about 14 significant digits);
+    the Oxigraph stores keep them as written. Seen on the Cercarbono export (171 literals)."""
+    wkt = "http://www.opengis.net/ont/geosparql#wktLiteral"
+    triple = f'<https://w3id.org/carbonkg/id/x/geometry/1> <http://www.opengis.net/ont/geosparql#asWKT> "POINT(-75.58408635215012 8.412918740997307)"^^<{wkt}> .\n'
+    found = {}
+    for engine in ENGINES:
+        store = open_engine_store(request, engine)
+        store.replace_export("https://w3id.org/carbonkg/id/x/export/geo.csv", "ab" * 32, triple.encode())
+        [row] = list(store.query("SELECT ?w WHERE { ?g <http://www.opengis.net/ont/geosparql#asWKT> ?w }"))
+        found[engine] = (row["w"].value, row["w"].datatype.value)
+    assert found["embedded"] == found["oxigraph"] == ("POINT(-75.58408635215012 8.412918740997307)", wkt)
+    value, datatype = found["virtuoso"]
+    assert datatype == "http://www.openlinksw.com/schemas/virtrdf#Geometry"
+    x, y = (float(v) for v in value.removeprefix("POINT(").removesuffix(")").split())
+    assert abs(x + 75.58408635215012) < 1e-9 and abs(y - 8.412918740997307) < 1e-9
