@@ -7,8 +7,8 @@ every spelling as ``ck:orgName``. This linker reads those names and writes
 
 Name keys
 ---------
-A name is folded (accents, case, apostrophes; runs of initials joined, so ``S.A.S.`` is
-``sas``), then split into a *core* and its *legal forms*: trailing legal-form words (Inc, LLC,
+A name is folded (accents and case removed, ``&`` read as "and", runs of initials joined, so
+``S.A.S.`` and ``S A S`` are ``sas`` but ``S.A. E.S.P.`` is ``sa esp``), then split into a *core* and its *legal forms*: trailing legal-form words (Inc, LLC,
 Ltd/Limited, S.A. de C.V., GmbH, Pty Ltd, …) are peeled off, a leading ``the`` is dropped, and
 "company"/"co" are peeled without counting as a legal form (registries write "Mendocino Redwood
 Company" and "Mendocino Redwood Company, LLC"). Each name also yields weaker *variants*: the text
@@ -27,7 +27,8 @@ legal-form-missing     same core, one name has no legal form                    
 legal-form-compatible  same core, legal-form families overlap (S.A. / S.A.S.)      0.90
 legal-form-conflict    same core, disjoint legal-form families (BV / Inc.)         0.60
 truncated              one folded name is a prefix of the other cut inside a word  0.85
-                       (an export column cut at a fixed width), ≥ 25 characters
+                       (an export column cut at a fixed width), ≥ 25 characters,
+                       not ending in a complete legal form
 similar-spelling       same first word, same word count, difflib ratio ≥ 0.92      0.70
 =====================  ==========================================================  ==========
 

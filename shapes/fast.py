@@ -8,9 +8,9 @@ the same results on the store itself, in seconds, by
 - running each SHACL-SPARQL constraint once with ``$this`` left free (the queries in the shape
   files are written so that this gives the same solutions as pre-binding), keeping the solutions
   whose ``$this`` is a focus node of the shape;
-- running the two SPARQL-based constraint components of ``components.ttl`` natively, with a sort
-  and sweep over serial ranges (their SPARQL validators self-join on a serial prefix, which is
-  quadratic where one prefix holds a whole registry).
+- running the two constraints marked ``cksh:nativeImplementation`` natively, with a sort and
+  sweep over serial ranges (their SPARQL self-joins on a serial prefix, which is quadratic where
+  one prefix holds a whole registry).
 
 It supports the subset of SHACL that carbonkg's shapes use and refuses any other constraint
 (``UnsupportedShape``), so that a shape can never be skipped silently. Tests check that both
@@ -38,13 +38,10 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 SUBCLASS = "<http://www.w3.org/2000/01/rdf-schema#subClassOf>"
 
-NO_SERIAL_OVERLAP = URIRef(CKSH + "noSerialOverlap")
 FAST_SELECT = URIRef(CKSH + "fastSelect")
-NO_DOUBLE_USE = URIRef(CKSH + "noDoubleUse")
-NATIVE_COMPONENTS = {
-    NO_SERIAL_OVERLAP: CKSH + "NoSerialOverlapConstraintComponent",
-    NO_DOUBLE_USE: CKSH + "NoDoubleUseConstraintComponent",
-}
+NATIVE = URIRef(CKSH + "nativeImplementation")
+SERIAL_OVERLAP = URIRef(CKSH + "SerialOverlapSweep")
+DOUBLE_USE = URIRef(CKSH + "DoubleUseSweep")
 
 #: shape predicates that are not constraints (or are handled where the shape is read)
 _NON_CONSTRAINTS = {
@@ -65,6 +62,8 @@ def nt(term) -> str:
         return f"<{term}>"
     if isinstance(term, BNode):
         return f"_:{term}"
+    if isinstance(term, Literal) and term.datatype is not None and str(term.datatype) == XSD + "string":
+        return Literal(str(term)).n3()  # xsd:string is the plain literal (RDF 1.1)
     return term.n3()
 
 
@@ -297,13 +296,15 @@ def _compile_node_shape(graph: Graph, shape, targets: str, plan: Plan) -> None:
     for predicate, obj in graph.predicate_objects(shape):
         if predicate in _NON_CONSTRAINTS or predicate == SH.flags:
             continue
-        if predicate in NATIVE_COMPONENTS:
-            if obj == Literal(True):
-                plan.native.append(NativeCheck(str(shape), severity, _message(graph, shape),
-                                               NATIVE_COMPONENTS[predicate], predicate, targets))
-            continue
         raise UnsupportedShape(f"node-level {predicate} on {shape}")
     for constraint in graph.objects(shape, SH.sparql):
+        native = _one(graph, constraint, NATIVE)
+        if native is not None:
+            if native not in NATIVE_IMPLEMENTATIONS:
+                raise UnsupportedShape(f"unknown cksh:nativeImplementation {native} on {shape}")
+            plan.native.append(NativeCheck(str(shape), severity, _message(graph, constraint, shape),
+                                           str(SH.SPARQLConstraintComponent), native, targets))
+            continue
         # cksh:fastSelect: the same constraint written set-at-a-time for Oxigraph (MINUS instead
         # of a slow FILTER NOT EXISTS; not allowed in SHACL-SPARQL, where $this is pre-bound)
         select = _one(graph, constraint, FAST_SELECT) or _one(graph, constraint, SH.select)
@@ -389,11 +390,10 @@ class FastValidator:
         for native in self.plan.native:
             started = time.perf_counter()
             focus = _focus_nodes(native.targets, run, focus_cache)
-            finder = {NO_SERIAL_OVERLAP: serial_overlaps, NO_DOUBLE_USE: double_uses}[native.kind]
-            for this, value in finder(run):
+            for this, value in NATIVE_IMPLEMENTATIONS[native.kind](run):
                 if this in focus:
-                    results.append(Result(this, None, value, native.shape, native.severity, native.component,
-                                          native.message))
+                    message = render_message(native.message, lambda name: value if name == "value" else this if name == "this" else None)
+                    results.append(Result(this, None, value, native.shape, native.severity, native.component, message))
             self.timings[native.shape] += time.perf_counter() - started
         return results
 
@@ -507,3 +507,6 @@ def double_uses(run: Runner) -> Iterator[tuple[str, str]]:
                         if other != this:
                             pairs.add((this, other))
     yield from pairs
+
+
+NATIVE_IMPLEMENTATIONS = {SERIAL_OVERLAP: serial_overlaps, DOUBLE_USE: double_uses}

@@ -43,6 +43,7 @@ ENGINES = ("fast", "pyshacl")
 REPORT_GRAPH = "validation-report"
 
 VOCAB = "https://w3id.org/carbonkg/vocab/"
+_RAW = b"<https://w3id.org/carbonkg/ontology#rawRecord>"
 
 
 def package_dir() -> Path:
@@ -83,7 +84,9 @@ class Data:
         self._dump = dump
 
     def to_graph(self) -> Graph:
-        graph = Graph()
+        from carbonkg.shapes.reference import PreparedQueryGraph
+
+        graph = PreparedQueryGraph()
         graph.parse(data=self._dump(), format="nt")
         return graph
 
@@ -109,8 +112,9 @@ class Data:
             return store.raw.query(sparql, default_graph=graphs, named_graphs=graphs[:-1])
 
         def dump() -> bytes:
+            # the raw JSON of each source row is large and no shape reads it: leave it out
             chunks = [store.raw.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in graphs]
-            return b"".join(c for c in chunks if c)
+            return b"".join(line for c in chunks if c for line in c.splitlines(keepends=True) if _RAW not in line)
 
         return cls(run, dump)
 
