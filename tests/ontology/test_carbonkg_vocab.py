@@ -24,7 +24,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 ROOT = Path(__file__).resolve().parents[2]
 VOCAB_DIR = ROOT / "ontology" / "vocab"
 EXPORTS = ROOT / "data" / "registry-exports"
-REFERENCE_DIRS = (ROOT / "ontology" / "reference", Path("/work/shared/data/reference"))
+REFERENCE_DIR = ROOT / "ontology" / "reference"
 
 CK = Namespace("https://w3id.org/carbonkg/ontology#")
 VOCAB = "https://w3id.org/carbonkg/vocab/"
@@ -244,11 +244,8 @@ def test_programme_concepts(graphs: dict[str, Graph]) -> None:
 
 
 def _picklists(version: str) -> dict[str, list[str]]:
-    for d in REFERENCE_DIRS:
-        path = d / f"cadtrust-{version}-picklists.json"
-        if path.exists():
-            return json.loads(path.read_text(encoding="utf-8"))
-    pytest.skip(f"cadtrust-{version}-picklists.json not found in {REFERENCE_DIRS}")
+    path = REFERENCE_DIR / f"cadtrust-{version}-picklists.json"
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
