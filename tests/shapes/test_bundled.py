@@ -19,6 +19,9 @@ Findings on data/registry-exports (fast path, all sets):
   reason concept names (arb/nc-arboc_issuance_sheet3.csv row 30).
 - RetiredCreditsIssuanceKnown (Info, 277): retirements and cancellations whose issuance is not in
   the sampled exports (ACR, CAR, Gold Standard, ART, Isometric, Cercarbono samples).
+
+The agreement of the fast path with pySHACL on all of it is an opt-in test
+(CARBONKG_SLOW_TESTS=1; about 20 minutes, pySHACL running one query per focus node).
 """
 
 from __future__ import annotations
@@ -76,11 +79,11 @@ def test_every_finding_names_its_source_rows(report) -> None:
 
 
 def test_cli_exit_codes_and_formats(store_path, capsys) -> None:
-    assert main(["validate", "--store", str(store_path), "--format", "json"]) == 1
+    assert main(["validate", "--store", str(store_path), "--shapes", "labels", "--format", "json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert out["conforms"] is False and out["counts"]["Violation"] == 7
     assert all(r["sources"] for r in out["results"])
-    assert main(["validate", "--store", str(store_path), "--shapes", "core", "--shapes", "registry"]) == 0
+    assert main(["validate", "--store", str(store_path), "--shapes", "cross-registry", "--limit", "2"]) == 0
     assert "conforms" in capsys.readouterr().out
     assert main(["validate", "--store", str(store_path), "--shapes", "nonsense"]) == 2
     assert main(["validate", "--store", str(store_path / "missing")]) == 2
