@@ -22,6 +22,8 @@ from carbonkg.loaders.pipeline import detect_spec, iter_files, load_file
 from carbonkg.loaders.readers import header_signature, normalise_name, open_table
 from carbonkg.store import EmbeddedStore
 
+from loader_helpers import rejected
+
 EXPORTS = Path(__file__).resolve().parents[2] / "data" / "registry-exports"
 FILE = EXPORTS / "arb" / "nc-arboc_issuance_sheet3.csv"
 CK = "https://w3id.org/carbonkg/ontology#"
@@ -240,37 +242,31 @@ def _broken_copy(tmp_path: Path, column: str, value: str, *, drop: str | None = 
     return target
 
 
-def _rejected(path: Path) -> list[str]:
-    result = load_file(EmbeddedStore(None), path)
-    assert result.status == "rejected"
-    return [str(e) for e in result.errors]
-
-
 def test_bad_date_is_rejected_with_its_place(tmp_path: Path) -> None:
     path = _broken_copy(tmp_path, "Issuance Date", "2024-06-31")
-    assert _rejected(path) == [f"{path}, row 1, column 'Issuance Date': '2024-06-31' is not a valid calendar date"]
+    assert rejected(path) == [f"{path}, row 1, column 'Issuance Date': '2024-06-31' is not a valid calendar date"]
 
 
 def test_bad_number_is_rejected_with_its_place(tmp_path: Path) -> None:
     path = _broken_copy(tmp_path, "ARB Offset Credits Issued", "79,56.0")
-    assert _rejected(path) == [f"{path}, row 1, column 'ARB Offset Credits Issued': '79,56.0' is not a number"]
+    assert rejected(path) == [f"{path}, row 1, column 'ARB Offset Credits Issued': '79,56.0' is not a number"]
 
 
 def test_bad_vintage_is_rejected_with_its_place(tmp_path: Path) -> None:
     # the ARB table has no serial numbers: its identifying value that must parse is the vintage
     path = _broken_copy(tmp_path, "Vintage", "2024.5")
-    assert _rejected(path) == [f"{path}, row 1, column 'Vintage': '2024.5' is not a whole number"]
+    assert rejected(path) == [f"{path}, row 1, column 'Vintage': '2024.5' is not a whole number"]
 
 
-def test_issued_credits_without_issuance_id_are_rejected(tmp_path: Path) -> None:
+def test_issued_credits_without_issuance_id_arerejected(tmp_path: Path) -> None:
     path = _broken_copy(tmp_path, "CARB Issuance ID", "")
-    assert _rejected(path) == [f"{path}, row 1, column 'CARB Issuance ID': '' is empty although "
+    assert rejected(path) == [f"{path}, row 1, column 'CARB Issuance ID': '' is empty although "
                                "'ARB Offset Credits Issued' is '79565.0'; an issuance row names its CARB issuance"]
 
 
-def test_missing_required_column_is_rejected(tmp_path: Path) -> None:
+def test_missing_required_column_isrejected(tmp_path: Path) -> None:
     path = _broken_copy(tmp_path, "Vintage", "2024.0", drop="ARB Offset Credits Issued")
-    (message,) = _rejected(path)
+    (message,) = rejected(path)
     assert message.startswith(
         f"{path}: missing required column 'ARB Offset Credits Issued' (expected: 'CARB Project ID', "
         "'CARB Issuance ID', 'ARB Offset Credits Issued', 'Issuance Date'; found: 'CARB Project ID', 'OPR Project ID', ")

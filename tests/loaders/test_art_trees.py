@@ -21,10 +21,7 @@ from carbonkg.loaders.pipeline import load_file, open_source
 from carbonkg.loaders.readers import header_signature, normalise_name, open_table
 from carbonkg.store import EmbeddedStore
 
-import sys  # noqa: E402  (the shared helpers sit beside this file)
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from apx_helpers import (  # noqa: E402
+from loader_helpers import (
     CK, CSVW, EXPORTS, PROV, RegistryExports, concept, csv_rows, decimal, gmt, labels_of, rejected,
     serial_parts, us_date, value, write_csv, yes_labels,
 )

@@ -20,6 +20,8 @@ from carbonkg.loaders.pipeline import detect_spec, iter_files, load_file
 from carbonkg.loaders.readers import header_signature, normalise_name, open_table
 from carbonkg.store import EmbeddedStore
 
+from loader_helpers import rejected
+
 EXPORTS = Path(__file__).resolve().parents[2] / "data" / "registry-exports"
 FOLDER = EXPORTS / "cercarbono"
 FILES = {"projects": FOLDER / "projects.csv", "issuances": FOLDER / "issuances.csv", "retirements": FOLDER / "retirements.csv"}
@@ -276,50 +278,44 @@ def _broken_copy(tmp_path: Path, kind: str, column: str, value: str, *, drop: st
     return target
 
 
-def _rejected(path: Path) -> list[str]:
-    result = load_file(EmbeddedStore(None), path)
-    assert result.status == "rejected"
-    return [str(e) for e in result.errors]
-
-
 def test_bad_date_is_rejected_with_its_place(tmp_path: Path) -> None:
     path = _broken_copy(tmp_path, "issuances", "issuance_date", "2019-13-07T18:33:46.000Z")
-    assert _rejected(path) == [f"{path}, row 1, column 'issuance_date': '2019-13-07T18:33:46.000Z' is not a valid calendar date"]
+    assert rejected(path) == [f"{path}, row 1, column 'issuance_date': '2019-13-07T18:33:46.000Z' is not a valid calendar date"]
 
 
 def test_bad_number_is_rejected_with_its_place(tmp_path: Path) -> None:
     path = _broken_copy(tmp_path, "issuances", "issued_quantity", "62,74O")
-    assert _rejected(path) == [f"{path}, row 1, column 'issued_quantity': '62,74O' is not a number"]
+    assert rejected(path) == [f"{path}, row 1, column 'issued_quantity': '62,74O' is not a number"]
 
 
 def test_bad_serial_key_is_rejected_with_its_place(tmp_path: Path) -> None:
     path = _broken_copy(tmp_path, "retirements", "serial", "CDC-1-2009")
-    assert _rejected(path) == [
+    assert rejected(path) == [
         f"{path}, row 1, column 'serial': 'CDC-1-2009' is not a Cercarbono serial key "
         "(expected STD_[R_]PROJECT_..._[YYYY][_BF|_BFC|_BFI][_YYYY], e.g. CDC_1_1_1_321_14_1_2009)"]
 
 
 def test_bad_unit_range_is_rejected_with_its_place(tmp_path: Path) -> None:
     path = _broken_copy(tmp_path, "retirements", "to", "4000")  # before 'from' (4426)
-    assert _rejected(path) == [f"{path}, row 1, column 'to': '4000' has its end number before its start number"]
+    assert rejected(path) == [f"{path}, row 1, column 'to': '4000' has its end number before its start number"]
 
 
 def test_bad_literal_cell_is_rejected_with_its_place(tmp_path: Path) -> None:
     path = _broken_copy(tmp_path, "projects", "locations", "[{'city': 'Planeta Rica'")
-    assert _rejected(path) == [f"{path}, row 1, column 'locations': \"[{{'city': 'Planeta Rica'\" is not a Python literal"]
+    assert rejected(path) == [f"{path}, row 1, column 'locations': \"[{{'city': 'Planeta Rica'\" is not a Python literal"]
 
 
 def test_bad_field_inside_the_serials_cell_names_the_batch(tmp_path: Path) -> None:
     row = read_rows(FILES["projects"])[0]
     cell = row["serials"].replace("'2019-03-07T18:33:46.000Z'", "'2019-03-32T18:33:46.000Z'", 1)
     path = _broken_copy(tmp_path, "projects", "serials", cell)
-    assert _rejected(path) == [f"{path}, row 1, column 'serials': '2019-03-32T18:33:46.000Z' is not a valid calendar date "
+    assert rejected(path) == [f"{path}, row 1, column 'serials': '2019-03-32T18:33:46.000Z' is not a valid calendar date "
                                "(batch 'CDC_1_1_1_321_14_1', field 'issuance_date')"]
 
 
-def test_missing_required_column_is_rejected(tmp_path: Path) -> None:
+def test_missing_required_column_isrejected(tmp_path: Path) -> None:
     path = _broken_copy(tmp_path, "issuances", "serial", "CDC_1_1_1_321_14_1", drop="issuance_date")
-    (message,) = _rejected(path)
+    (message,) = rejected(path)
     assert message == (
         f"{path}: missing required column 'issuance_date' (expected: 'serial', 'issued_quantity', 'issuance_date'; "
         "found: 'verification', 'serial', 'issued_quantity', 'year', 'is_buffer', 'vintage_of_credits', "

@@ -22,6 +22,8 @@ from carbonkg.loaders.pipeline import FileResult, LoadRun, all_specs, convert_fi
 from carbonkg.loaders.readers import header_signature, normalise_name, open_table
 from carbonkg.store import EmbeddedStore
 
+from loader_helpers import convert_all
+
 ROOT = Path(__file__).resolve().parents[2]
 EXPORTS = ROOT / "data" / "registry-exports"
 GS = EXPORTS / "gold-standard"
@@ -84,16 +86,7 @@ def one(graph: rdflib.Graph, s: URIRef, p: URIRef) -> rdflib.term.Node:
 
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[FileResult, rdflib.Graph]]:
-    out = {}
-    tmp = tmp_path_factory.mktemp("gs")
-    run = LoadRun(run_id="test")
-    for kind, path in FILES.items():
-        sink = tmp / f"{kind}.nt"
-        result = convert_file(open_source(path), sink, run=run)
-        graph = rdflib.Graph()
-        graph.parse(sink, format="nt")
-        out[kind] = (result, graph)
-    return out
+    return convert_all(FILES, tmp_path_factory.mktemp("gs"))
 
 
 # ------------------------------------------------------------------------- whole files

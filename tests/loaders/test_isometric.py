@@ -20,9 +20,11 @@ import rdflib
 from rdflib import RDF, RDFS, Literal, Namespace, URIRef
 
 from carbonkg.loaders import isometric
-from carbonkg.loaders.pipeline import FileResult, LoadRun, all_specs, convert_file, detect_spec, load_file, open_source
+from carbonkg.loaders.pipeline import FileResult, all_specs, convert_file, detect_spec, load_file, open_source
 from carbonkg.loaders.readers import header_signature, normalise_name, open_table
 from carbonkg.store import EmbeddedStore
+
+from loader_helpers import convert_all
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPORTS = ROOT / "data" / "registry-exports"
@@ -80,16 +82,7 @@ def when(text: str) -> datetime:
 
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[FileResult, rdflib.Graph]]:
-    out = {}
-    tmp = tmp_path_factory.mktemp("iso")
-    run = LoadRun(run_id="test")
-    for kind, path in FILES.items():
-        sink = tmp / f"{kind}.nt"
-        result = convert_file(open_source(path), sink, run=run)
-        graph = rdflib.Graph()
-        graph.parse(sink, format="nt")
-        out[kind] = (result, graph)
-    return out
+    return convert_all(FILES, tmp_path_factory.mktemp("iso"))
 
 
 # ------------------------------------------------------------------------- whole files

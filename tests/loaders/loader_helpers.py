@@ -1,6 +1,5 @@
-"""Helpers shared by the APX loader tests (ACR, CAR, ART TREES): read the real CSV independently
-of the loaders, convert a real export once, and make synthetic copies of a real row with one cell
-broken (for error messages)."""
+"""Helpers shared by the loader tests: read the real CSV independently of the loaders, convert real
+exports once, and make synthetic copies of a real row with one cell broken (for error messages)."""
 
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ import rdflib
 from rdflib import RDF, Namespace, URIRef
 
 from carbonkg import iris
-from carbonkg.loaders.pipeline import FileResult, convert_file, load_file, open_source
+from carbonkg.loaders.pipeline import FileResult, LoadRun, convert_file, load_file, open_source
 from carbonkg.store import EmbeddedStore
 
 EXPORTS = Path(__file__).resolve().parents[2] / "data" / "registry-exports"
@@ -77,6 +76,17 @@ def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
         writer.writerow(header)
         writer.writerows(rows)
     return path
+
+
+def convert_all(files: dict[str, Path], tmp: Path) -> dict[str, tuple[FileResult, rdflib.Graph]]:
+    """Convert each export (table kind → path) with one fixed load run; parse the triples back."""
+    out = {}
+    run = LoadRun(run_id="test")
+    for kind, path in files.items():
+        sink = tmp / f"{kind}.nt"
+        result = convert_file(open_source(path), sink, run=run)
+        out[kind] = (result, rdflib.Graph().parse(sink, format="nt"))
+    return out
 
 
 def rejected(path: Path) -> list[str]:
