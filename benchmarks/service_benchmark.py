@@ -120,8 +120,8 @@ store_path, nq = Path({store!r}), Path({nquads!r})
 settings = Settings(store_path=store_path)
 store, _ = open_store(settings)  # as `carbonkg serve` starts: static graphs synced, then read-only
 raw = store.raw
-catalog = ds.read_catalog(raw)
-default, named = ds.resolve(ds.DatasetSpec(), catalog)
+catalog = store.catalog()
+dataset = ds.resolve(ds.DatasetSpec(), catalog)
 graphs = [g for g in raw.named_graphs()]
 info = dict(store_quads=len(raw), named_graphs=len(graphs), live_graphs=len(catalog.live))
 
@@ -155,13 +155,12 @@ executor.refresh(0)
 formats = dict(solutions="json", boolean="json", graph="turtle")
 expected, inproc, warnings = dict(), dict(), []
 for name, q in queries.items():
-    expected[name] = first_column(raw.query(q, default_graph=default, named_graphs=named))
+    expected[name] = first_column(raw.query(q, **dataset))
     union = first_column(raw.query(q, use_default_graph_as_union=True))
     if union != expected[name]:  # seen once, right after the static-graph sync of a fresh 100k store
         again = EmbeddedStore(store_path, read_only=True)
-        catalog2 = ds.read_catalog(again.raw)
-        d2, n2 = ds.resolve(ds.DatasetSpec(), catalog2)
-        retry = first_column(again.raw.query(q, default_graph=d2, named_graphs=n2))
+        catalog2 = again.catalog()
+        retry = first_column(again.raw.query(q, **ds.resolve(ds.DatasetSpec(), catalog2)))
         warnings.append(f"{{name}}: the handle open_store returned answered {{expected[name]}} with carbonkg's "
                         f"dataset ({{len(catalog.live)}} live graphs) and {{union}} with the union; a fresh "
                         f"read-only handle ({{len(catalog2.live)}} live graphs) answers {{retry}}")
@@ -169,9 +168,9 @@ for name, q in queries.items():
     task = QueryTask(q, settings.sparql_endpoint, ds.DatasetSpec(), formats, settings.max_results,
                      settings.sparql_endpoint + "#result-limit")
     inproc[name] = dict(
-        list_ms=per_call(lambda: raw.query(q, default_graph=default, named_graphs=named).serialize(format=ox.QueryResultsFormat.JSON)),
+        list_ms=per_call(lambda: raw.query(q, default_graph=[*map(ox.NamedNode, catalog.live), ox.DefaultGraph()], named_graphs=list(map(ox.NamedNode, catalog.live))).serialize(format=ox.QueryResultsFormat.JSON)),
         union_ms=per_call(lambda: raw.query(q, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.JSON)),
-        union_named_ms=per_call(lambda: raw.query(q, use_default_graph_as_union=True, named_graphs=named).serialize(format=ox.QueryResultsFormat.JSON)),
+        union_named_ms=per_call(lambda: raw.query(q, use_default_graph_as_union=True, named_graphs=list(map(ox.NamedNode, catalog.live))).serialize(format=ox.QueryResultsFormat.JSON)),
         executor_ms=per_call(lambda: executor.run(task, Spool(None, 1 << 18))),
     )
 

@@ -40,7 +40,7 @@ def make_store(path: Path, triples: int) -> Path:
 
     import pyoxigraph as ox
 
-    from carbonkg.server.dataset import registration_quads
+    from carbonkg.server.dataset import register_user_graphs
     from carbonkg.store.embedded import EmbeddedStore
 
     store = EmbeddedStore(path)
@@ -49,7 +49,7 @@ def make_store(path: Path, triples: int) -> Path:
     store.raw.extend(
         ox.Quad(ox.NamedNode(f"http://example.org/s/{i}"), value, ox.Literal(str(i)), graph) for i in range(triples)
     )
-    store.raw.extend(registration_quads(graph.value))
+    store.raw.update(register_user_graphs([graph.value]))
     store.flush()
     del store
     gc.collect()

@@ -1,17 +1,12 @@
 """Which graphs a request sees and which it may write: the server's view of the store's catalog.
 
-The store (:mod:`carbonkg.store`) makes a graph visible by registering it in the catalog graph:
-export versions (``ck:currentGraph``) and static graphs (ontology, vocabularies). The server adds
-*user graphs*: graphs written through the Graph Store Protocol or SPARQL Update, when updates are
-enabled. They are registered with the store's static-graph mark, so that queries see them and the
-store's garbage collection keeps them, plus a user-graph mark that tells them apart.
+The store (:mod:`carbonkg.store.catalog`) makes a graph visible by registering it with a catalog
+marker: export versions and static graphs (ontology, vocabularies). The server adds *user graphs*:
+graphs written through the Graph Store Protocol or SPARQL Update, when updates are enabled, with
+a user marker, created or dropped in the same update request as the graph's content.
 
-*Protected* graphs are the loaders' own: the catalog, every static graph that is not a user
-graph, and every graph under ``<base>id/`` (export versions live there). Updates and Graph Store
-writes never touch them.
-
-This module holds what the store interface does not have yet (see the server README section
-"store changes wanted"); it reads and writes the catalog through the raw pyoxigraph store.
+*Protected* graphs are the loaders' own: catalog markers, static graphs, and every graph under
+``<base>id/`` (export versions live there). Updates and Graph Store writes never touch them.
 """
 
 from __future__ import annotations
@@ -21,77 +16,20 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from carbonkg.iris import BASE, ID_BASE
 # carbonkg.store.embedded, not carbonkg.store: query workers need not import the remote store (httpx)
-from carbonkg.store.embedded import CATALOG_GRAPH, CURRENT_GRAPH as _CURRENT, STATIC_GRAPH as _STATIC
+from carbonkg.store.catalog import Catalog, create_markers, drop_markers, user_marker
+from carbonkg.store.embedded import dataset_options
 
-USER_GRAPH_MARK = ox.NamedNode(BASE + "store#userGraph")
-STATIC_SHA_MARK = ox.NamedNode(BASE + "store#sourceSha256")
-_TRUE = ox.Literal("true", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#boolean"))
-_USER_NAME = ox.Literal("user")
+__all__ = ["Catalog", "DatasetSpec", "register_user_graphs", "resolve", "unregister_user_graphs"]
 
 
-@dataclass(frozen=True, slots=True)
-class Catalog:
-    """The catalog as read at one moment."""
-
-    live: tuple[str, ...]  # every graph queries see, sorted
-    user: frozenset[str]  # graphs written through the service
-    static: frozenset[str]  # static graphs (ontology, vocabularies), user graphs excluded
-    exports: frozenset[str]  # current export version graphs
-
-    def is_live(self, iri: str) -> bool:
-        return iri in self.user or iri in self.static or iri in self.exports
-
-    def is_protected(self, iri: str) -> bool:
-        return (
-            iri == CATALOG_GRAPH.value
-            or iri in self.static
-            or iri in self.exports
-            or iri.startswith(ID_BASE)
-        )
+def register_user_graphs(iris: Iterable[str]) -> str:
+    """SPARQL Update operations that make ``iris`` live user graphs (empty text for none)."""
+    return create_markers(user_marker(i) for i in iris)
 
 
-def read_catalog(raw: ox.Store) -> Catalog:
-    exports = {
-        q.object.value
-        for q in raw.quads_for_pattern(None, _CURRENT, None, CATALOG_GRAPH)
-        if isinstance(q.object, ox.NamedNode)
-    }
-    marked = {
-        q.subject.value
-        for q in raw.quads_for_pattern(None, _STATIC, None, CATALOG_GRAPH)
-        if isinstance(q.subject, ox.NamedNode)
-    }
-    user = {
-        q.subject.value
-        for q in raw.quads_for_pattern(None, USER_GRAPH_MARK, None, CATALOG_GRAPH)
-        if isinstance(q.subject, ox.NamedNode)
-    }
-    return Catalog(
-        live=tuple(sorted(exports | marked)),
-        user=frozenset(user & marked),
-        static=frozenset(marked - user),
-        exports=frozenset(exports),
-    )
-
-
-def registration_quads(iri: str) -> list[ox.Quad]:
-    """The catalog quads that make ``iri`` a live user graph."""
-    graph = ox.NamedNode(iri)
-    return [
-        ox.Quad(graph, _STATIC, _USER_NAME, CATALOG_GRAPH),
-        ox.Quad(graph, USER_GRAPH_MARK, _TRUE, CATALOG_GRAPH),
-    ]
-
-
-def registration_ntriples(iris: Iterable[str]) -> str:
-    """Registration of user graphs as triples for an ``INSERT DATA``/``DELETE DATA`` block."""
-    lines = []
-    for iri in sorted(set(iris)):
-        for quad in registration_quads(iri):
-            lines.append(f"{quad.subject} {quad.predicate} {quad.object} .")
-    return "\n".join(lines)
+def unregister_user_graphs(iris: Iterable[str]) -> str:
+    return drop_markers(user_marker(i) for i in iris)
 
 
 # -- the dataset of a query --------------------------------------------------------------------
@@ -127,13 +65,12 @@ class DatasetSpec:
         return cls()
 
 
-def resolve(spec: DatasetSpec, catalog: Catalog) -> tuple[list, list]:
-    """``default_graph`` and ``named_graphs`` for pyoxigraph: only live graphs; unknown ones are empty."""
+def resolve(spec: DatasetSpec, catalog: Catalog) -> dict:
+    """pyoxigraph ``query`` dataset options: only live graphs; unknown ones are empty."""
     if spec.store_default:
-        return [ox.DefaultGraph()], []
+        return {"default_graph": [ox.DefaultGraph()], "named_graphs": []}
     if spec.default is None and spec.named is None:
-        live = [ox.NamedNode(g) for g in catalog.live]
-        return [*live, ox.DefaultGraph()], live
+        return dataset_options(catalog)
     default = [ox.NamedNode(g) for g in dict.fromkeys(spec.default or ()) if catalog.is_live(g)]
     named = [ox.NamedNode(g) for g in dict.fromkeys(spec.named or ()) if catalog.is_live(g)]
-    return default, named
+    return {"default_graph": default, "named_graphs": named}

@@ -178,7 +178,7 @@ class Executor:
 
         self._store = None  # release the old snapshot first
         self._store = EmbeddedStore(self.store_path, read_only=True)
-        self._catalog = ds.read_catalog(self._store.raw)
+        self._catalog = self._store.catalog()
         self.generation = generation
 
     @property
@@ -187,10 +187,7 @@ class Executor:
         return self._catalog
 
     def run(self, task: QueryTask, out: IO[bytes] | Spool) -> Answer:
-        default, named = ds.resolve(task.dataset, self.catalog)
-        results = self._store.raw.query(
-            task.sparql, base_iri=task.base_iri, default_graph=default, named_graphs=named
-        )
+        results = self._store.raw.query(task.sparql, base_iri=task.base_iri, **ds.resolve(task.dataset, self.catalog))
         if isinstance(results, ox.QueryBoolean):
             answer = Answer("boolean", task.formats.get("boolean"), count=1)
             if answer.format is not None:

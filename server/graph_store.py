@@ -24,13 +24,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from carbonkg.server import conneg, inputs
-from carbonkg.server.dataset import DatasetSpec, registration_ntriples
+from carbonkg.server.dataset import DatasetSpec, register_user_graphs, unregister_user_graphs
 from carbonkg.server.execute import QueryTask
 from carbonkg.server.problems import Problem
 from carbonkg.server.responses import answer_response
 from carbonkg.server.runtime import Runtime
 from carbonkg.server.settings import Settings
-from carbonkg.store.embedded import CATALOG_GRAPH
 
 router = APIRouter(tags=["Graph Store"])
 
@@ -232,7 +231,7 @@ def _screen_xml(body: bytes) -> None:
 
 
 def _registration(op: str, iri: str) -> str:
-    return f"{op} DATA {{ GRAPH <{CATALOG_GRAPH.value}> {{\n{registration_ntriples([iri])}\n}} }}"
+    return register_user_graphs([iri]) if op == "INSERT" else unregister_user_graphs([iri])
 
 
 def _insert(iri: str, ntriples: str) -> str:

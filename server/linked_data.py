@@ -73,7 +73,6 @@ from carbonkg.server.execute import Answer, QueryTask
 from carbonkg.server.problems import Problem
 from carbonkg.server.responses import answer_response
 from carbonkg.server.settings import Settings
-from carbonkg.store.embedded import CATALOG_GRAPH, CURRENT_GRAPH
 
 router = APIRouter(tags=["Linked data"])
 
@@ -355,15 +354,8 @@ class ExportGraphs:
 
 async def export_graphs(app: Any) -> ExportGraphs:
     async def compute() -> ExportGraphs:
-        runtime = app.state.runtime
-        live = set(runtime.catalog().exports)
-        raw = runtime.store.raw
-        quads = await asyncio.to_thread(lambda: list(raw.quads_for_pattern(None, CURRENT_GRAPH, None, CATALOG_GRAPH)))
-        export_of = {
-            q.object.value: q.subject.value
-            for q in quads
-            if isinstance(q.object, ox.NamedNode) and isinstance(q.subject, ox.NamedNode) and q.object.value in live
-        }
+        states = app.state.runtime.catalog().export_states.values()
+        export_of = {s.graph_iri: s.export_iri for s in states}
         return ExportGraphs(export_of, {e: g for g, e in export_of.items()})
 
     return await cache_of(app).get(app, "export-graphs", compute)

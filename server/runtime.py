@@ -134,7 +134,7 @@ class Runtime:
         self.check_fresh()
         if self._catalog is None:
             assert self.store is not None
-            self._catalog = ds.read_catalog(self.store.raw)
+            self._catalog = self.store.catalog()
         return self._catalog
 
     def check_fresh(self) -> None:
@@ -203,6 +203,7 @@ class Runtime:
             try:
                 return await asyncio.to_thread(operation, self.store.raw)
             finally:
+                self.store.forget_catalog()
                 self._changed()
 
 

@@ -3,7 +3,7 @@ are missing or their files changed.
 
 Graphs: ``<base>graph/ontology`` (all ontology modules) and ``<base>graph/vocab/<name>`` (one per
 vocabulary file). Each graph's source digest (SHA-256 over the file names and contents) is kept in
-the catalog, so an unchanged ontology costs one digest per startup and no write.
+its catalog marker, so an unchanged ontology costs one digest per startup and no write.
 """
 
 from __future__ import annotations
@@ -13,10 +13,7 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-import pyoxigraph as ox
-
-from carbonkg.server.dataset import STATIC_SHA_MARK, read_catalog
-from carbonkg.store.embedded import CATALOG_GRAPH, STATIC_GRAPH_BASE, EmbeddedStore
+from carbonkg.store.embedded import STATIC_GRAPH_BASE, EmbeddedStore
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +39,14 @@ def digest(paths: Sequence[Path]) -> str:
 def sync_static_graphs(store: EmbeddedStore, sources: dict[str, list[Path]] | None = None) -> list[str]:
     """(Re)load the static graphs whose sources changed; the names of those loaded."""
     sources = static_sources() if sources is None else sources
-    raw = store.raw
-    catalog = read_catalog(raw)
+    catalog = store.catalog()
     loaded = []
     for name, paths in sources.items():
-        graph = ox.NamedNode(STATIC_GRAPH_BASE + name)
         wanted = digest(paths)
-        recorded = [q.object.value for q in raw.quads_for_pattern(graph, STATIC_SHA_MARK, None, CATALOG_GRAPH)]
-        if recorded == [wanted] and graph.value in catalog.static:
+        entry = catalog.static_graphs.get(STATIC_GRAPH_BASE + name)
+        if entry is not None and entry.sha256 == wanted:
             continue
-        store.put_static_graph(name, paths)
-        for quad in list(raw.quads_for_pattern(graph, STATIC_SHA_MARK, None, CATALOG_GRAPH)):
-            raw.remove(quad)
-        raw.add(ox.Quad(graph, STATIC_SHA_MARK, ox.Literal(wanted), CATALOG_GRAPH))
+        store.put_static_graph(name, paths, sha256=wanted)
         loaded.append(name)
     if loaded:
         store.flush()

@@ -28,11 +28,10 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from carbonkg.server.dataset import Catalog, registration_ntriples
+from carbonkg.server.dataset import Catalog, register_user_graphs, unregister_user_graphs
 from carbonkg.server.problems import Problem
 from carbonkg.server.runtime import syntax_problem
 from carbonkg.server.safety import Prologue, Token, check_remote_calls, find_remote_calls, line_column, tokenize
-from carbonkg.store.embedded import CATALOG_GRAPH
 
 DEFAULT = ""  # the store's own default graph, as a write target
 _NO_GRAPH = "urn:x-carbonkg:no-graph"  # CLEAR SILENT of a graph that does not exist is a no-op
@@ -352,9 +351,9 @@ def plan_update(
     removed = set(catalog.user) - registered
     suffix = []
     if removed:
-        suffix.append(f"DELETE DATA {{ GRAPH <{CATALOG_GRAPH.value}> {{\n{registration_ntriples(removed)}\n}} }}")
+        suffix.append(unregister_user_graphs(removed))
     if created:
-        suffix.append(f"INSERT DATA {{ GRAPH <{CATALOG_GRAPH.value}> {{\n{registration_ntriples(created)}\n}} }}")
+        suffix.append(register_user_graphs(created))
     if suffix:
         ends_with_separator = bool(tokens) and tokens[-1].kind == "punct" and tokens[-1].text == ";"
         joiner = "\n" if (ends_with_separator or not ops) else "\n;\n"

@@ -95,16 +95,13 @@ class Data:
         """The live graphs of an :class:`~carbonkg.store.EmbeddedStore`, less the stored report."""
         from carbonkg.store import STATIC_GRAPH_BASE
 
-        from carbonkg.store import CATALOG_GRAPH
-
         report = ox.NamedNode(STATIC_GRAPH_BASE + REPORT_GRAPH)
         # the live graphs, and the store's own default graph (SPARQL Update may write there)
         graphs = [g for g in store.live_graphs() if g != report] + [ox.DefaultGraph()]
         # Oxigraph answers much faster over the union of all graphs than over a list of default
-        # graphs; use it when the store holds nothing else that could match a shape (the catalog
-        # and the stored report hold no ck: records).
-        others = {g for g in store.raw.named_graphs() if isinstance(g, ox.NamedNode)} - set(graphs) - {CATALOG_GRAPH, report}
-        union = not others
+        # graphs; use it when the store holds nothing else that could match a shape (the stored
+        # report holds no ck: records).
+        union = store.catalog().union_exact
 
         def run(sparql: str):
             if union:

@@ -18,7 +18,7 @@ warnings.filterwarnings("ignore", message=".*httpx2.*")  # starlette's TestClien
 from fastapi.testclient import TestClient  # noqa: E402
 
 from carbonkg.server.app import create_app  # noqa: E402
-from carbonkg.server.dataset import registration_quads  # noqa: E402
+from carbonkg.server.dataset import register_user_graphs  # noqa: E402
 from carbonkg.server.settings import Settings  # noqa: E402
 from carbonkg.store.embedded import EmbeddedStore  # noqa: E402
 
@@ -36,7 +36,9 @@ def add_user_graph(store: EmbeddedStore, iri: str, data: Path | bytes, fmt: ox.R
     graph = ox.NamedNode(iri)
     source = data.read_bytes() if isinstance(data, Path) else data
     quads = [ox.Quad(q.subject, q.predicate, q.object, graph) for q in ox.parse(source, fmt)]
-    store.raw.extend([*quads, *registration_quads(iri)])
+    store.raw.extend(quads)
+    store.raw.update(register_user_graphs([iri]))
+    store.forget_catalog()
 
 
 def build_store(path: Path, graphs: dict[str, Path | bytes] | None = None) -> Path:
