@@ -32,7 +32,7 @@ def _cmd_docs(args: argparse.Namespace) -> int:
 
 def _cmd_load(args: argparse.Namespace) -> int:
     from carbonkg.loaders.pipeline import default_store_path, iter_files, load_file, LoadRun
-    from carbonkg.store import EmbeddedStore
+    from carbonkg.store import open_store
 
     if (args.registry is None) != (args.table is None):
         raise UsageError("--registry and --table go together")
@@ -43,7 +43,7 @@ def _cmd_load(args: argparse.Namespace) -> int:
     files = list(iter_files(paths))
     if not files:
         raise UsageError("no export files (.csv, .xlsx) found in " + ", ".join(args.paths))
-    store = EmbeddedStore(Path(args.store) if args.store else default_store_path())
+    store = open_store(args.store or default_store_path())
     run = LoadRun()
     progress = _progress(files, quiet=args.quiet)
     rejected = 0
@@ -70,7 +70,7 @@ def _cmd_load(args: argparse.Namespace) -> int:
             _write(progress, f"derived  {derived.name}  triples={derived.triples} {derived.seconds:.2f}s")
     store.flush()
     print(f"{len(files) - rejected} of {len(files)} files loaded or unchanged, {rejected} rejected; "
-          f"{totals[0]} rows, {totals[1]} triples written; store at {store.path}")
+          f"{totals[0]} rows, {totals[1]} triples written; store at {store.path or store}")
     return 1 if rejected else 0
 
 
@@ -79,7 +79,11 @@ def _server_settings(args: argparse.Namespace, **overrides: object):
 
     from carbonkg.server.settings import Settings
 
-    if getattr(args, "store", None):
+    from carbonkg.store import is_remote
+
+    if getattr(args, "store", None) and is_remote(args.store):
+        overrides["store_url"] = args.store
+    elif getattr(args, "store", None):
         overrides["store_path"] = Path(args.store)
     try:
         return Settings(**overrides)
@@ -171,7 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     load = sub.add_parser("load", help="load registry exports (files or folders) into the store")
     load.add_argument("paths", nargs="+", metavar="PATH", help="export files, or folders to search for .csv/.xlsx")
-    load.add_argument("--store", help="store folder (default: $CARBONKG_STORE or var/store)")
+    load.add_argument("--store", help="store folder, or a remote engine's URL (oxigraph+http://host:port, "
+                      "virtuoso+http://user:password@host:port) (default: $CARBONKG_STORE or var/store)")
     load.add_argument("--registry", help="registry slug, when the header does not tell (with --table)")
     load.add_argument("--table", help="table kind: projects, issuances, transactions, retirements, cancellations")
     load.add_argument("--force", action="store_true", help="reload files even when unchanged")
@@ -179,7 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     load.set_defaults(func=_cmd_load)
 
     serve = sub.add_parser("serve", help="serve the SPARQL endpoint (settings: CARBONKG_* environment variables)")
-    serve.add_argument("--store", help="store folder (default: $CARBONKG_STORE_PATH, $CARBONKG_STORE or var/store)")
+    serve.add_argument("--store", help="store folder, or a remote engine's URL (read-only service) "
+                       "(default: $CARBONKG_STORE_URL, $CARBONKG_STORE_PATH, $CARBONKG_STORE or var/store)")
     serve.add_argument("--host", default=None, help="interface to bind (default: $CARBONKG_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default: $CARBONKG_PORT or 8000)")
     serve.set_defaults(func=_cmd_serve)
@@ -191,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
     what.add_argument("--named", metavar="NAME", help="a library query by name (carbonkg/queries/NAME.rq)")
     query.add_argument("--param", action="append", metavar="NAME=VALUE",
                        help="a parameter of the --named query (repeatable)")
-    query.add_argument("--store", help="store folder (default: $CARBONKG_STORE_PATH, $CARBONKG_STORE or var/store)")
+    query.add_argument("--store", help="store folder or a remote engine's URL "
+                       "(default: $CARBONKG_STORE_URL, $CARBONKG_STORE_PATH, $CARBONKG_STORE or var/store)")
     query.add_argument("--format", choices=QUERY_FORMATS, default=None,
                        help="output format (default: json for SELECT/ASK, turtle for CONSTRUCT/DESCRIBE)")
     query.set_defaults(func=_cmd_query)

@@ -21,6 +21,7 @@ def serve(settings: Settings) -> int:
         port=settings.port,
         proxy_headers=True,  # X-Forwarded-Proto/For from a proxy on this host: endpoint IRIs as clients see them
         log_level="info",
+        access_log=settings.access_log,
     )
     return 0
 
@@ -34,8 +35,8 @@ def run_query(text: str, settings: Settings, fmt: str | None, out: IO[bytes] | N
     from carbonkg.server.safety import analyse_query, check_remote_calls
 
     out = out if out is not None else sys.stdout.buffer
-    store = Path(settings.store_path)
-    if not store.is_dir():
+    store: Path | str = settings.store_url or Path(settings.store_path)
+    if isinstance(store, Path) and not store.is_dir():
         raise UsageError(f"no store at {store} (load exports first: carbonkg load PATH --store {store})")
     analysis = analyse_query(text, base=settings.sparql_endpoint)
     if analysis.is_update:
@@ -55,12 +56,17 @@ def run_query(text: str, settings: Settings, fmt: str | None, out: IO[bytes] | N
                          + ", ".join(f.name for f in conneg.FORMATS_BY_KIND[kind]))
     dataset = DatasetSpec.from_request((), (), analysis.from_graphs, analysis.from_named_graphs)
     task = QueryTask(text, settings.sparql_endpoint, dataset, formats, max_results=None)
-    executor = Executor(store)
-    executor.refresh(0)
+    from carbonkg.errors import CarbonkgError
+
     try:
+        executor = Executor(store)
+        executor.refresh(0)
         answer = executor.run(task, out)
     except SyntaxError as exc:
         print(f"carbonkg: {syntax_problem(str(exc)).detail}", file=sys.stderr)
+        return 1
+    except CarbonkgError as exc:  # a remote engine refused or failed
+        print(f"carbonkg: {exc}", file=sys.stderr)
         return 1
     if answer.format is None:
         raise UsageError(f"--format {fmt} cannot carry {conneg.KIND_WORDS[answer.kind]}")

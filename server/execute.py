@@ -3,8 +3,9 @@
 This is the code a query worker runs (:mod:`carbonkg.server.workers`); ``carbonkg query`` runs it
 in its own process. Everything is pyoxigraph's native parsers and serialisers:
 
-- SELECT: the solutions are first written as SPARQL TSV (one solution per line) into a writer
-  that stops the evaluation once the result limit is passed; TSV is kept as is, or parsed back
+- SELECT: the solutions are written as SPARQL TSV (one solution per line) through a writer that
+  counts them and stops the evaluation once the result limit is passed; TSV goes straight into
+  the answer, other formats are kept in memory (a temporary file past 8 MiB), parsed back
   (lossless) and written as JSON, XML or CSV.
 - CONSTRUCT/DESCRIBE: the triples are streamed into the RDF serialiser through a counter that
   stops at the limit.
@@ -79,33 +80,65 @@ class ResultLimitReached(Exception):
 
 
 class _LineCap(io.RawIOBase):
-    """A binary writer that keeps the first ``max_lines`` lines and stops the writer after them."""
+    """A binary writer that counts lines, keeps the first ``max_lines`` and stops the writer
+    after them. Kept lines go to ``sink`` when there is one, else into memory (a temporary file
+    past ``_SPILL_BYTES``), read back with :meth:`kept`; :meth:`close` drops them."""
 
-    def __init__(self, max_lines: int) -> None:
+    def __init__(self, max_lines: int, sink: IO[bytes] | Spool | None = None) -> None:
         super().__init__()
         self.max_lines = max_lines
         self.lines = 0
-        self.buffer = tempfile.SpooledTemporaryFile(max_size=_SPILL_BYTES)
+        self.sink = sink
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.file: IO[bytes] | None = None
 
     def writable(self) -> bool:
         return True
 
     def write(self, data: bytes) -> int:  # type: ignore[override]
-        view = bytes(data)
+        view = data if type(data) is bytes else bytes(data)
         newlines = view.count(b"\n")
         if self.lines + newlines < self.max_lines:
             self.lines += newlines
-            self.buffer.write(view)
+            self._keep(view)
             return len(view)
         # keep up to and including the max_lines-th newline, then stop
         cut = -1
         for _ in range(self.max_lines - self.lines):
             cut = view.index(b"\n", cut + 1)
-        self.buffer.write(view[: cut + 1])
+        self._keep(view[: cut + 1])
         self.lines = self.max_lines
         if cut + 1 < len(view):
             raise ResultLimitReached
         return len(view)
+
+    def _keep(self, data: bytes) -> None:
+        if self.sink is not None:
+            self.sink.write(data)
+        elif self.file is not None:
+            self.file.write(data)
+        else:
+            self.chunks.append(data)
+            self.size += len(data)
+            if self.size > _SPILL_BYTES:
+                self.file = tempfile.TemporaryFile()
+                self.file.writelines(self.chunks)
+                self.chunks = []
+
+    def kept(self) -> bytes | IO[bytes]:
+        """What was kept (without a sink): bytes, or the temporary file rewound."""
+        if self.file is None:
+            return b"".join(self.chunks)
+        self.file.seek(0)
+        return self.file
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+        self.chunks = []
+        super().close()
 
 
 class Spool(io.RawIOBase):
@@ -163,10 +196,15 @@ def truncation_note(kind: str, limit: int) -> str:
 
 
 class Executor:
-    """A read-only view of the store that runs queries; reopened when the store changes."""
+    """A read-only view of the store that runs queries; reopened when the store changes.
 
-    def __init__(self, store_path: Path | str) -> None:
-        self.store_path = Path(store_path)
+    ``store`` is the embedded store's folder, or the URL of a remote engine
+    (:func:`carbonkg.store.open_store`), whose catalog is read again at each new generation."""
+
+    def __init__(self, store: Path | str, **remote_options: Any) -> None:
+        self.target = store
+        self.remote = isinstance(store, str) and "://" in store
+        self.remote_options = remote_options
         self._store: Any = None
         self._catalog: ds.Catalog | None = None
         self.generation: int | None = None
@@ -174,10 +212,16 @@ class Executor:
     def refresh(self, generation: int) -> None:
         if self._store is not None and generation == self.generation:
             return
-        from carbonkg.store.embedded import EmbeddedStore
+        if self.remote:
+            if self._store is None:
+                from carbonkg.store.remote import RemoteStore
 
-        self._store = None  # release the old snapshot first
-        self._store = EmbeddedStore(self.store_path, read_only=True)
+                self._store = RemoteStore.from_url(str(self.target), read_only=True, **self.remote_options)
+        else:
+            from carbonkg.store.embedded import EmbeddedStore
+
+            self._store = None  # release the old snapshot first
+            self._store = EmbeddedStore(Path(self.target), read_only=True)
         self._catalog = self._store.catalog()
         self.generation = generation
 
@@ -187,7 +231,11 @@ class Executor:
         return self._catalog
 
     def run(self, task: QueryTask, out: IO[bytes] | Spool) -> Answer:
-        results = self._store.raw.query(task.sparql, base_iri=task.base_iri, **ds.resolve(task.dataset, self.catalog))
+        if self.remote and task.dataset == ds.DatasetSpec():
+            # the remote store names the live graphs itself, and asks again if a load replaced one
+            results = self._store.query(task.sparql, base_iri=task.base_iri)
+        else:
+            results = self._store.query(task.sparql, base_iri=task.base_iri, **ds.resolve(task.dataset, self.catalog))
         if isinstance(results, ox.QueryBoolean):
             answer = Answer("boolean", task.formats.get("boolean"), count=1)
             if answer.format is not None:
@@ -212,22 +260,24 @@ def _write_solutions(results: ox.QuerySolutions, answer: Answer, task: QueryTask
         results.serialize(out, target)
         answer.count = -1
         return
-    cap = _LineCap(task.max_results + 1)  # the header line and the solutions
+    # the header line and the solutions; TSV straight into the answer, other formats via TSV
+    cap = _LineCap(task.max_results + 1, out if answer.format == "tsv" else None)
     try:
-        results.serialize(cap, ox.QueryResultsFormat.TSV)
-    except ResultLimitReached:
-        answer.truncated = True
-    answer.count = max(cap.lines - 1, 0)
-    cap.buffer.seek(0)
-    if answer.format == "tsv":
-        _copy(cap.buffer, out)
-        return
-    results_again = ox.parse_query_results(cap.buffer, ox.QueryResultsFormat.TSV)
-    if not answer.truncated:
-        results_again.serialize(out, target)
-        return
-    body = results_again.serialize(None, target) or b""
-    out.write(_mark(body, answer.format or "", truncation_note("solutions", task.max_results), task.limit_doc))
+        try:
+            results.serialize(cap, ox.QueryResultsFormat.TSV)
+        except ResultLimitReached:
+            answer.truncated = True
+        answer.count = max(cap.lines - 1, 0)
+        if answer.format == "tsv":
+            return
+        results_again = ox.parse_query_results(cap.kept(), ox.QueryResultsFormat.TSV)
+        if not answer.truncated:
+            results_again.serialize(out, target)
+            return
+        body = results_again.serialize(None, target) or b""
+        out.write(_mark(body, answer.format or "", truncation_note("solutions", task.max_results), task.limit_doc))
+    finally:
+        cap.close()
 
 
 def _write_triples(results: ox.QueryTriples, answer: Answer, task: QueryTask, out: IO[bytes] | Spool) -> None:
@@ -279,8 +329,3 @@ def _xml_escape(text: str) -> str:
 
 def _xml_comment(text: str) -> str:
     return text.replace("--", "- -")
-
-
-def _copy(src: IO[bytes], out: IO[bytes] | Spool) -> None:
-    while chunk := src.read(1 << 16):
-        out.write(chunk)

@@ -103,8 +103,7 @@ def _target(request: Request, settings: Settings, direct: bool) -> str | None:
 def _exists(runtime: Runtime, iri: str) -> bool:
     if iri == DEFAULT:
         return True
-    assert runtime.store is not None
-    return runtime.catalog().is_live(iri) and runtime.store.raw.contains_named_graph(ox.NamedNode(iri))
+    return runtime.graph_exists(iri)
 
 
 def _graph_name(iri: str) -> str:

@@ -32,6 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
+
 from carbonkg.server import dataset as ds
 from carbonkg.server.execute import Answer, QueryTask
 from carbonkg.server.problems import Problem
@@ -59,9 +61,12 @@ def store_stamp(path: Path) -> tuple:
     return tuple(sorted(entries))
 
 
-def open_store(settings: Settings) -> tuple[EmbeddedStore, bool]:
+def open_store(settings: Settings) -> tuple[Any, bool]:
     """The store handle for the service and whether it is writable (see the module documentation)."""
     from carbonkg.server.static_graphs import sync_static_graphs
+
+    if settings.store_url:
+        return open_remote_store(settings), False
 
     path = Path(settings.store_path)
     if settings.allow_update:
@@ -85,12 +90,30 @@ def open_store(settings: Settings) -> tuple[EmbeddedStore, bool]:
     return EmbeddedStore(path, read_only=True), False
 
 
+def open_remote_store(settings: Settings) -> Any:
+    """A remote engine, read-only; its static graphs are brought up to date first when the engine
+    accepts writes from this service (else a warning: the loaders keep them)."""
+    from carbonkg.server.static_graphs import sync_static_graphs
+    from carbonkg.store.remote import RemoteStore, RemoteStoreError
+
+    assert settings.store_url
+    if settings.load_static_graphs:
+        writer = RemoteStore.from_url(settings.store_url, timeout=max(settings.query_timeout_s, 60.0))
+        try:
+            sync_static_graphs(writer)
+        except RemoteStoreError as exc:
+            log.warning("static graphs of %s not checked: %s", writer, exc)
+        finally:
+            writer.close()
+    return RemoteStore.from_url(settings.store_url, read_only=True, timeout=settings.query_timeout_s)
+
+
 class Runtime:
     """The service's resources; one per application, created in its lifespan."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.store: EmbeddedStore | None = None
+        self.store: Any = None  # EmbeddedStore, or RemoteStore with store_url
         self.writable = False
         self.runner: QueryPool | InlineRunner | None = None
         self.spool_dir = ""
@@ -105,12 +128,18 @@ class Runtime:
     async def open(cls, settings: Settings) -> Runtime:
         runtime = cls(settings)
         runtime.store, runtime.writable = await asyncio.to_thread(open_store, settings)
-        runtime._stamp = store_stamp(Path(settings.store_path))
         runtime.spool_dir = tempfile.mkdtemp(prefix="carbonkg-answers-")
-        if settings.query_workers > 0:
+        if settings.store_url:
+            from carbonkg.server.remote_runner import RemoteRunner
+
+            runtime.runner = RemoteRunner(settings.store_url, max(settings.query_workers, 1) * 4, runtime.spool_dir,
+                                          timeout=settings.query_timeout_s)
+        elif settings.query_workers > 0:
             runtime.runner = QueryPool(Path(settings.store_path), settings.query_workers, runtime.spool_dir)
         else:
             runtime.runner = InlineRunner(Path(settings.store_path), runtime.spool_dir)
+        if not settings.store_url:
+            runtime._stamp = store_stamp(Path(settings.store_path))
         try:
             await runtime.runner.start()
         except BaseException:
@@ -138,13 +167,21 @@ class Runtime:
         return self._catalog
 
     def check_fresh(self) -> None:
-        """In read-only mode, reopen the snapshot when another process has written the store."""
+        """In read-only mode, reopen the snapshot when another process has written the store (on a
+        remote engine: read its catalog again, at most once a second)."""
         if self.writable:
             return
         now = time.monotonic()
         if now - self._checked < _FRESHNESS_INTERVAL_S:
             return
         self._checked = now
+        if self.settings.store_url:
+            catalog = self.store.catalog()
+            if self._catalog is not None and catalog != self._catalog:
+                log.info("the remote store's catalog changed")
+                self._changed()
+            self._catalog = catalog
+            return
         stamp = store_stamp(Path(self.settings.store_path))
         if stamp != self._stamp:
             log.info("the store changed on disk; reopening the read-only snapshot")
@@ -188,6 +225,14 @@ class Runtime:
             raise Problem(503, "Query failed", f"the query worker failed ({exc}); try again", slug="worker-failed") from None
         except QueryFailed as exc:
             raise query_problem(task.sparql, exc) from None
+
+    def graph_exists(self, iri: str) -> bool:
+        """Whether ``iri`` is a live graph that holds or held triples (Graph Store reads)."""
+        if not self.catalog().is_live(iri):
+            return False
+        if self.settings.store_url:
+            return True  # live graphs of a remote store are the ones its loads uploaded
+        return self.store.raw.contains_named_graph(ox.NamedNode(iri))
 
     async def ping(self) -> dict[str, Any]:
         assert self.runner is not None

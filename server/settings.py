@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CARBONKG_", extra="ignore")
 
     store_path: Path = Field(default_factory=_default_store_path, description="folder of the embedded store")
+    store_url: str | None = Field(
+        None,
+        description="a remote SPARQL engine to serve instead of the embedded store "
+        "(oxigraph+http://host:port, virtuoso+http://user:password@host:port); queries only",
+    )
     base_iri: str = Field(
         BASE,
         description="public base the service is published under; the local server's root maps to it "
@@ -52,6 +57,11 @@ class Settings(BaseSettings):
         2, ge=0, description="worker processes that run queries (0: run in the server process, without hard timeouts)"
     )
     load_static_graphs: bool = Field(True, description="load the ontology and vocabularies into the store on startup")
+    access_log: bool = Field(
+        False,
+        description="`carbonkg serve` logs a line per request (off by default: ~0.07 ms CPU per request; "
+        "the Prometheus metrics at /metrics count requests)",
+    )
 
     @field_validator("allow_service", "cors_origins", mode="before")
     @classmethod
@@ -76,7 +86,21 @@ class Settings(BaseSettings):
     def _token_with_updates(self) -> Settings:
         if self.allow_update and (self.update_token is None or not self.update_token.get_secret_value()):
             raise ValueError("allow_update needs an update_token (CARBONKG_UPDATE_TOKEN): updates are never open")
+        if self.allow_update and self.store_url:
+            raise ValueError(
+                "allow_update is for the embedded store; on a remote engine (store_url), write through the "
+                "engine's own update and Graph Store endpoints"
+            )
         return self
+
+    @field_validator("store_url")
+    @classmethod
+    def _remote(cls, value: str | None) -> str | None:
+        from carbonkg.store import is_remote
+
+        if value and not is_remote(value):
+            raise ValueError(f"store_url must be a URL (oxigraph+http://…, virtuoso+http://…), not {value!r}")
+        return value or None
 
     # -- the public base and the local server --------------------------------------------------
 

@@ -24,6 +24,7 @@ __all__ = [
     "RemoteStore",
     "RemoteStoreError",
     "RemoteTriples",
+    "is_remote",
     "open_store",
 ]
 
@@ -48,12 +49,18 @@ class GraphStore(Protocol):
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
+def is_remote(target: str | Path | None) -> bool:
+    """Whether ``target`` names a remote engine (a URL) rather than an embedded store's folder."""
+    return isinstance(target, str) and bool(_URL.match(target))
+
+
 def open_store(target: str | Path | None, *, read_only: bool = False, **options: Any) -> EmbeddedStore | RemoteStore:
     """The store at ``target``: a folder (or ``None``, in memory) is the embedded store; a URL
     is a remote engine (see :meth:`RemoteStore.from_url`: ``oxigraph+http://host:port``,
     ``virtuoso+http://user:password@host:port``, or a plain query endpoint URL with
     ``update_url=`` and ``graph_store_url=`` in ``options``)."""
-    if isinstance(target, str) and _URL.match(target):
+    if is_remote(target):
+        assert isinstance(target, str)
         return RemoteStore.from_url(target, read_only=read_only, **options)
     if options:
         raise TypeError(f"options for a remote store given for a local one: {', '.join(sorted(options))}")

@@ -115,6 +115,33 @@ class Catalog:
             or iri.startswith(ID_BASE)
         )
 
+    @classmethod
+    def build(
+        cls,
+        exports: Iterable[ExportState],
+        static: Iterable[StaticGraph],
+        user: Iterable[str] = (),
+        *,
+        data_graphs: set[str] | None = None,
+        markers: Mapping[Any, str] | None = None,
+    ) -> Catalog:
+        """A catalog of these records; ``data_graphs`` (the store's named graphs, markers aside),
+        when known, decides whether the union default graph is exact."""
+        user = frozenset(user)
+        export_states = {s.export_iri: s for s in exports}
+        static_graphs = {e.graph_iri: e for e in static if e.graph_iri not in user}
+        live = frozenset({s.graph_iri for s in export_states.values()} | set(static_graphs) | user)
+        return cls(
+            export_states=MappingProxyType(export_states),
+            static_graphs=MappingProxyType(static_graphs),
+            user=user,
+            live=tuple(sorted(live)),
+            # a registered graph that does not exist (yet) adds nothing: the union is still exact
+            union_exact=data_graphs is not None and data_graphs <= live,
+            markers=MappingProxyType(dict(markers or {})),
+            live_set=live,
+        )
+
     def marker_of(self, record: ExportState | StaticGraph | str) -> str | None:
         """The marker IRI that registers ``record`` (a user graph by its IRI), if registered."""
         return self.markers.get(record)
@@ -147,16 +174,4 @@ def read_catalog(graph_names: Iterable[str]) -> Catalog:
                 markers[fields["graph"]] = name
         except KeyError:
             continue  # not a record this version writes: ignore rather than guess
-    for graph in user:
-        static.pop(graph, None)
-    live = {s.graph_iri for s in exports.values()} | set(static) | user
-    return Catalog(
-        export_states=MappingProxyType(exports),
-        static_graphs=MappingProxyType(static),
-        user=frozenset(user),
-        live=tuple(sorted(live)),
-        # a registered graph that does not exist (yet) adds nothing: the union is still exact
-        union_exact=data <= live,
-        markers=MappingProxyType(markers),
-        live_set=frozenset(live),
-    )
+    return Catalog.build(exports.values(), static.values(), user, data_graphs=data, markers=markers)

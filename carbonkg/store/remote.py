@@ -39,6 +39,7 @@ import pyoxigraph as ox
 from carbonkg import __version__
 from carbonkg.errors import CarbonkgError
 from carbonkg.iris import BASE
+from carbonkg.store.catalog import Catalog, StaticGraph
 from carbonkg.store.embedded import CATALOG_GRAPH, STATIC_GRAPH_BASE, ExportState
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ _CURRENT = CK + "currentGraph"
 _SHA = CK + "sha256"
 _STORE = BASE + "store#"  # internal bookkeeping in the catalog graph, not ontology terms
 _STATIC = _STORE + "staticGraph"  # the same registration as the embedded store's
+_STATIC_SHA = _STORE + "sourceSha256"
 _VERSION_OF = _STORE + "versionOf"
 _CREATED = _STORE + "createdAt"
 _XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
@@ -69,10 +71,11 @@ DEFAULT_MAX_ANSWER_BYTES = 1 << 30
 class RemoteStoreError(CarbonkgError):
     """The engine refused, failed, timed out or sent an incomplete answer."""
 
-    def __init__(self, message: str, *, status: int | None = None, url: str | None = None) -> None:
+    def __init__(self, message: str, *, status: int | None = None, url: str | None = None, timed_out: bool = False) -> None:
         super().__init__(message)
         self.status = status
         self.url = url
+        self.timed_out = timed_out  # no complete answer within the time limit
 
 
 class RemoteTriples:
@@ -377,12 +380,15 @@ class RemoteStore:
         version is dropped only after the catalog stops pointing at it), else it is asked again.
 
         Options: ``default_graph`` and ``named_graphs`` (as in pyoxigraph) replace the live
-        graphs; ``timeout`` (seconds) for this request; ``params``, extra protocol parameters
+        graphs; ``base_iri`` (as in pyoxigraph); ``timeout`` (seconds) for this request; ``params``, extra protocol parameters
         for the engine (e.g. Virtuoso's ``timeout`` in milliseconds).
         """
         default = options.pop("default_graph", None)
         named = options.pop("named_graphs", None)
         timeout = options.pop("timeout", None)
+        base_iri = options.pop("base_iri", None)
+        if base_iri is not None:  # on the first line, so that the engine's line numbers stay the client's
+            sparql = f"BASE {_iri(base_iri)} {sparql}"
         params = options.pop("params", None) or {}
         if options:
             raise TypeError(f"RemoteStore.query does not support {', '.join(sorted(options))}")
@@ -407,6 +413,26 @@ class RemoteStore:
             live = fresh
         raise RemoteStoreError(f"{self.query_url}: the store's graphs kept changing during the query "
                                f"({_QUERY_ATTEMPTS} attempts)", url=self.query_url)
+
+    def catalog(self) -> Catalog:
+        """The catalog as of now: current export versions and static graphs (one request). The
+        engine's union is never used (it may hold other graphs), so ``union_exact`` is false."""
+        rows = self._select(
+            f"""SELECT ?e ?g ?s ?n WHERE {{
+              {{ ?e <{_CURRENT}> ?g OPTIONAL {{ ?e <{_SHA}> ?s }} }}
+              UNION {{ ?g <{_STATIC}> ?n OPTIONAL {{ ?g <{_STATIC_SHA}> ?s }} }} }}""",
+            default=[_CATALOG],
+        )
+        exports, static = [], []
+        for row in rows:
+            sha = row["s"].value if row["s"] is not None else ""
+            if row["e"] is not None:
+                exports.append(ExportState(row["e"].value, row["g"].value, sha))
+            else:
+                static.append(StaticGraph(row["g"].value, row["n"].value, sha))
+        catalog = Catalog.build(exports, static)
+        self._live = [ox.NamedNode(g) for g in catalog.live]
+        return catalog
 
     def export_state(self, export_iri: str) -> ExportState | None:
         e = _iri(export_iri)
@@ -457,8 +483,9 @@ class RemoteStore:
                 self._discard_version(previous.graph_iri)
         return graph_iri
 
-    def put_static_graph(self, name: str, triples_turtle: Iterable[Path]) -> str:
-        """(Re)load a static graph (ontology, vocabularies, shapes) from Turtle files.
+    def put_static_graph(self, name: str, triples_turtle: Iterable[Path], sha256: str = "") -> str:
+        """(Re)load a static graph (ontology, vocabularies, shapes) from Turtle files; ``sha256``
+        (a digest of its sources) is recorded in the catalog.
 
         The files are parsed here (a bad file never reaches the engine) and sent with one GSP
         ``PUT``, which replaces the graph's content in one request."""
@@ -471,7 +498,9 @@ class RemoteStore:
         with self._write_lock:
             self._gsp("PUT", graph, body)
             self._update(
-                f"INSERT DATA {{ GRAPH <{_CATALOG}> {{ <{graph}> <{_STATIC}> {ox.Literal(name)} }} }}"
+                f"""DELETE WHERE {{ GRAPH <{_CATALOG}> {{ <{graph}> <{_STATIC_SHA}> ?s }} }} ;
+                INSERT DATA {{ GRAPH <{_CATALOG}> {{ <{graph}> <{_STATIC}> {ox.Literal(name)} ;
+                  <{_STATIC_SHA}> {ox.Literal(sha256)} }} }}"""
             )
             self._live = None
         return graph
@@ -606,12 +635,14 @@ class RemoteStore:
                     if time.monotonic() > deadline:
                         raise RemoteStoreError(
                             f"{what}: no complete answer from {url} within {budget:g} s "
-                            f"({size:,} bytes received): stopped reading", status=response.status_code, url=url)
+                            f"({size:,} bytes received): stopped reading", status=response.status_code, url=url,
+                            timed_out=True)
                     chunks.append(chunk)
                 body = b"".join(chunks)
         except httpx.TimeoutException as exc:
             raise RemoteStoreError(
-                f"{what}: no complete answer from {url} within {budget:g} s ({type(exc).__name__})", url=url
+                f"{what}: no complete answer from {url} within {budget:g} s ({type(exc).__name__})", url=url,
+                timed_out=True,
             ) from exc
         except httpx.HTTPError as exc:  # refused, reset, or a body cut short (Content-Length, chunking)
             raise RemoteStoreError(f"{what}: {url}: {type(exc).__name__}: {exc}", url=url) from exc
