@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urljoin
 
 from carbonkg.server.problems import Problem
@@ -163,8 +164,10 @@ class RemoteCall:
     glued: bool = False  # the keyword is glued to what follows (SERVICEex:x): the target is not checked
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class QueryAnalysis:
+    """What :func:`analyse_query` found; shared between requests with the same text (read-only)."""
+
     form: str | None  # SELECT, CONSTRUCT, DESCRIBE, ASK, or None if not found
     is_update: bool
     from_graphs: list[str] = field(default_factory=list)
@@ -226,8 +229,23 @@ def find_remote_calls(tokens: Sequence[Token], prologue_base: str | None, *, upd
     return calls
 
 
+#: queries up to this length are remembered by :func:`analyse_query` (at most ``_CACHED`` of them)
+_CACHE_CHARS = 16 * 1024
+_CACHED = 256
+
+
 def analyse_query(text: str, *, base: str | None) -> QueryAnalysis:
-    """Form, dataset clauses and remote calls of a query (or notice that it is an update)."""
+    """Form, dataset clauses and remote calls of a query (or notice that it is an update).
+
+    The analysis of a query text up to ``_CACHE_CHARS`` long is remembered (bounded LRU, keyed by
+    text and base): the same queries come back again and again, and tokenising costs 30–150 µs.
+    The result is shared: treat it as read-only."""
+    if len(text) <= _CACHE_CHARS:
+        return _analyse_cached(text, base)
+    return _analyse(text, base)
+
+
+def _analyse(text: str, base: str | None) -> QueryAnalysis:
     tokens = tokenize(text)
     prologue = Prologue(base)
     form: str | None = None
@@ -263,6 +281,9 @@ def analyse_query(text: str, *, base: str | None) -> QueryAnalysis:
             i = j
         i += 1
     return QueryAnalysis(form, is_update, froms, from_named, find_remote_calls(tokens, base))
+
+
+_analyse_cached = lru_cache(maxsize=_CACHED)(_analyse)
 
 
 def is_allowed(iri: str | None, allow_list: Iterable[str]) -> bool:

@@ -10,6 +10,12 @@ read-only snapshot of the store; a query is sent to an idle worker over a socket
   at once, the read-only snapshot needs no cleanup), answers 503, and starts a replacement in the
   background.
 
+The hop is the price of that hard limit, paid on every query, so the server's side of it is kept
+small: each worker's socket is an asyncio transport for the worker's whole life (the event loop
+watches it once, not once per query), messages are ``multiprocessing.connection`` frames (a
+4-byte length and a pickle) read by a protocol, an idle worker is taken without waiting when
+there is one, and the time limit is one timer per query.
+
 Workers reopen their snapshot when the pool's *generation* changes (the server bumps it after
 each write it makes, or when it sees that another process wrote the store).
 
@@ -22,11 +28,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
+import itertools
 import logging
 import os
+import pickle
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -64,10 +74,111 @@ class QueryFailed(Exception):
         self.message = message
 
 
+def _frame(message: Any) -> bytes:
+    """``message`` as one ``multiprocessing.connection.Connection`` frame (what the worker's
+    ``Connection.recv`` reads): a big-endian length, then the pickle."""
+    data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+    if len(data) > 0x7FFFFFFF:
+        return struct.pack("!iQ", -1, len(data)) + data
+    return struct.pack("!i", len(data)) + data
+
+
+class _Channel(asyncio.Protocol):
+    """The server's end of a worker's socket: ``Connection`` frames in, unpickled, one reply
+    awaited at a time (a worker runs one task at a time)."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.replies: collections.deque[Any] = collections.deque()
+        self.waiter: asyncio.Future | None = None
+        self.lost: BaseException | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        if not self.buffer and len(data) >= 4 and int.from_bytes(data[:4], "big", signed=True) == len(data) - 4:
+            self._deliver(_loads(memoryview(data)[4:]))  # the usual case: one whole frame
+            return
+        buffer = self.buffer
+        buffer += data
+        while len(buffer) >= 4:
+            size = int.from_bytes(buffer[:4], "big", signed=True)
+            start = 4
+            if size == -1:  # a frame over 2 GiB: an 8-byte length follows
+                if len(buffer) < 12:
+                    return
+                size = int.from_bytes(buffer[4:12], "big")
+                start = 12
+            end = start + size
+            if len(buffer) < end:
+                return
+            frame = bytes(buffer[start:end])
+            del buffer[:end]
+            self._deliver(_loads(frame))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = EOFError("the worker closed its socket") if exc is None else exc
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(self.lost)
+
+    def _deliver(self, message: Any) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            if isinstance(message, Exception):
+                waiter.set_exception(message)
+            else:
+                waiter.set_result(message)
+            self.waiter = None
+        else:
+            self.replies.append(message)
+
+    def send(self, message: Any) -> None:
+        if self.lost is not None or self.transport is None or self.transport.is_closing():
+            raise OSError("the worker's socket is closed")
+        self.transport.write(_frame(message))
+
+    async def receive(self, deadline: float) -> Any:
+        """The next message, waiting until ``deadline`` (loop time) at most (TimeoutError)."""
+        if self.replies:
+            message = self.replies.popleft()
+            if isinstance(message, Exception):
+                raise message
+            return message
+        if self.lost is not None:
+            raise self.lost
+        loop = asyncio.get_running_loop()
+        waiter = self.waiter = loop.create_future()
+        timer = loop.call_at(deadline, _expire, waiter)
+        try:
+            return await waiter
+        finally:
+            timer.cancel()
+            self.waiter = None
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+
+def _loads(data: bytes | memoryview) -> Any:
+    try:
+        return pickle.loads(data)
+    except Exception as exc:  # a worker that writes garbage is broken: the caller drops it
+        return exc
+
+
+def _expire(waiter: asyncio.Future) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
 @dataclass(eq=False)
 class _Worker:
     process: subprocess.Popen
-    conn: Connection
+    channel: _Channel
     started: float = field(default_factory=time.monotonic)
     tasks: int = 0
 
@@ -99,26 +210,28 @@ class QueryPool:
         self.inline_bytes = inline_bytes
         self.generation = 0
         self._workers: set[_Worker] = set()
-        self._idle: asyncio.Queue[_Worker] | None = None
+        self._idle: list[_Worker] | None = None  # last in, first out: the warmest worker first
+        self._waiting: collections.deque[asyncio.Future] = collections.deque()  # requests waiting for a worker
         self._replacing: set[asyncio.Task] = set()
         self._closed = False
+        self._task_ids = itertools.count(1)
         self.kills = 0
 
     # -- life cycle ------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._idle = asyncio.Queue()
+        self._idle = []
         workers = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
         for worker in workers:
-            self._idle.put_nowait(worker)
+            self._release(worker)
 
     async def close(self) -> None:
         self._closed = True
         for task in list(self._replacing):
             task.cancel()
         for worker in list(self._workers):
-            with contextlib.suppress(OSError, ValueError):
-                worker.conn.send(None)
+            with contextlib.suppress(OSError):
+                worker.channel.send(None)
         deadline = time.monotonic() + 2.0
         for worker in list(self._workers):
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -127,7 +240,7 @@ class QueryPool:
 
     def stats(self) -> dict[str, Any]:
         alive = sum(1 for w in self._workers if w.alive)
-        idle = self._idle.qsize() if self._idle is not None else 0
+        idle = len(self._idle) if self._idle is not None else 0
         return {"size": self.size, "alive": alive, "idle": idle, "killed": self.kills, "mode": "processes"}
 
     # -- running ---------------------------------------------------------------------------
@@ -138,37 +251,64 @@ class QueryPool:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         for attempt in (1, 2):
+            worker = self._idle.pop() if self._idle else await self._wait_for_worker(loop, deadline)
+            task_id = str(next(self._task_ids))
             try:
-                worker = await asyncio.wait_for(self._idle.get(), timeout=max(0.0, deadline - loop.time()))
-            except (asyncio.TimeoutError, TimeoutError):
-                raise PoolBusy from None
-            task_id = uuid.uuid4().hex
-            try:
-                worker.conn.send((op, self.generation, payload, task_id))
+                worker.channel.send((op, self.generation, payload, task_id))
             except (OSError, ValueError):  # died while idle: replace it and try another one once
                 self._kill(worker)
                 if attempt == 2:
                     raise WorkerFailed("query worker died") from None
                 continue
             try:
-                reply = await _receive(worker.conn, max(0.0, deadline - loop.time()))
+                reply = await worker.channel.receive(deadline)
             except (asyncio.TimeoutError, TimeoutError):
                 self._kill(worker, task_id)
                 raise QueryTimeout from None
             except asyncio.CancelledError:
                 self._kill(worker, task_id)  # nobody will read its answer
                 raise
-            except (EOFError, OSError) as exc:
+            except Exception as exc:  # EOFError, OSError, a reply that does not unpickle
                 self._kill(worker, task_id)
                 raise WorkerFailed(f"query worker died ({exc.__class__.__name__})") from None
             worker.tasks += 1
-            self._idle.put_nowait(worker)
+            self._release(worker)
             return _reply(reply)
         raise WorkerFailed("no query worker")  # pragma: no cover
+
+    async def _wait_for_worker(self, loop: asyncio.AbstractEventLoop, deadline: float) -> _Worker:
+        """The next worker released, in the order requests came (PoolBusy past ``deadline``)."""
+        waiter = loop.create_future()
+        self._waiting.append(waiter)
+        timer = loop.call_at(deadline, _expire, waiter)
+        try:
+            return await waiter
+        except (asyncio.TimeoutError, TimeoutError):
+            raise PoolBusy from None
+        except BaseException:
+            # cancelled after a worker was handed over, but before this task ran: pass it on
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                self._release(waiter.result())
+            raise
+        finally:
+            timer.cancel()
+            if not waiter.done():
+                waiter.cancel()
+
+    def _release(self, worker: _Worker) -> None:
+        """Hand ``worker`` to the longest-waiting request, or put it with the idle ones."""
+        assert self._idle is not None
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(worker)
+                return
+        self._idle.append(worker)
 
     # -- workers ---------------------------------------------------------------------------
 
     async def _spawn(self) -> _Worker:
+        loop = asyncio.get_running_loop()
         parent, child = socket.socketpair()
         command = [
             sys.executable,
@@ -189,13 +329,22 @@ class QueryPool:
             process = await asyncio.to_thread(
                 subprocess.Popen, command, pass_fds=[child.fileno()], stdin=subprocess.DEVNULL, close_fds=True
             )
+        except BaseException:
+            parent.close()
+            raise
         finally:
             child.close()
-        conn = Connection(parent.detach())
-        worker = _Worker(process, conn)
+        try:
+            _, channel = await loop.create_unix_connection(_Channel, sock=parent)
+        except BaseException:
+            parent.close()
+            with contextlib.suppress(OSError):
+                process.kill()
+            raise
+        worker = _Worker(process, channel)
         self._workers.add(worker)
         try:
-            reply = await _receive(conn, STARTUP_TIMEOUT_S)
+            reply = await channel.receive(loop.time() + STARTUP_TIMEOUT_S)
         except BaseException:
             self._discard(worker, kill=True)
             raise
@@ -221,7 +370,7 @@ class QueryPool:
             with contextlib.suppress(OSError):
                 worker.process.kill()
         with contextlib.suppress(OSError):
-            worker.conn.close()
+            worker.channel.close()
         if kill:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 worker.process.wait(timeout=5)
@@ -238,23 +387,8 @@ class QueryPool:
             if self._closed:
                 self._discard(worker, kill=True)
                 return
-            assert self._idle is not None
-            self._idle.put_nowait(worker)
+            self._release(worker)
             return
-
-
-async def _receive(conn: Connection, timeout: float) -> Any:
-    """The next message on ``conn``, waiting at most ``timeout`` seconds without blocking the loop."""
-    loop = asyncio.get_running_loop()
-    if not conn.poll():
-        ready = loop.create_future()
-        fd = conn.fileno()
-        loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))
-        try:
-            await asyncio.wait_for(ready, timeout)
-        finally:
-            loop.remove_reader(fd)
-    return conn.recv()
 
 
 class InlineRunner:
@@ -355,7 +489,8 @@ def worker_main(argv: list[str] | None = None) -> int:
         if message is None:
             return 0
         op, generation, payload, task_id = message
-        conn.send(_handle(executor, op, payload, generation, args.spool, args.inline_bytes, task_id))
+        reply = _handle(executor, op, payload, generation, args.spool, args.inline_bytes, task_id)
+        conn.send_bytes(pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
 
 
 if __name__ == "__main__":

@@ -140,6 +140,20 @@ def test_query_command_formats_are_the_servers() -> None:
     assert sorted(QUERY_FORMATS) == sorted(ALL_FORMATS)
 
 
+@pytest.mark.parametrize("environment,logged", [({}, False), ({"CARBONKG_ACCESS_LOG": "true"}, True)])
+def test_serve_writes_no_access_log_unless_asked(monkeypatch, tmp_path, environment, logged) -> None:
+    import uvicorn
+
+    from carbonkg.server.commands import serve as serve_command
+
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    options = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: options.update(kwargs))
+    assert serve_command(Settings(store_path=tmp_path)) == 0
+    assert options["access_log"] is logged
+
+
 def test_serve_command_arguments() -> None:
     args = build_parser().parse_args(["serve", "--store", "var/x", "--port", "8123"])
     assert (args.store, args.host, args.port) == ("var/x", None, 8123)

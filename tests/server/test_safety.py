@@ -90,6 +90,20 @@ def test_load_is_found_in_updates() -> None:
     )
 
 
+def test_analyses_are_remembered_per_text_and_base() -> None:
+    from carbonkg.server import safety
+
+    query = f"SELECT * {{ SERVICE <{WD}> {{ ?s ?p ?o }} }}"
+    first = analyse_query(query, base=BASE)
+    assert analyse_query(query, base=BASE) is first  # the same text again: not tokenised again
+    assert analyse_query(query, base="http://other.example/") is not first
+    with pytest.raises(AttributeError):
+        first.remote_calls = []  # type: ignore[misc]  # shared between requests: read-only
+    long = query + " #" + "x" * safety._CACHE_CHARS  # too long to be kept
+    assert analyse_query(long, base=BASE) is not analyse_query(long, base=BASE)
+    assert [c.iri for c in analyse_query(long, base=BASE).remote_calls] == [WD]
+
+
 def test_form_and_dataset_clauses() -> None:
     analysis = analyse_query(
         "PREFIX g: <http://g.example/>\n# SELECT in a comment\nask from g:one FROM <two> from named g:three { }",
