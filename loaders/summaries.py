@@ -839,19 +839,28 @@ def _fingerprint(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:16]
 
 
-def _pack(rows: list[tuple[int, str]]) -> str:
+#: characters of base64 per snapshot literal: Oxigraph's parsers refuse a token over 16 MiB
+_CHUNK_CHARS = 4 << 20
+
+
+def _pack(rows: list[tuple[int, str]]) -> list[str]:
+    """The rows as compressed base64, in literals of at most ``_CHUNK_CHARS`` characters, each
+    prefixed with its position (``000000:``) since a graph keeps no order."""
     import base64
     import json
     import zlib
 
-    return base64.b64encode(zlib.compress(json.dumps(rows, ensure_ascii=False).encode("utf-8"), 6)).decode("ascii")
+    text = base64.b64encode(zlib.compress(json.dumps(rows, ensure_ascii=False).encode("utf-8"), 6)).decode("ascii")
+    return [f"{i // _CHUNK_CHARS:06d}:{text[i:i + _CHUNK_CHARS]}" for i in range(0, max(len(text), 1), _CHUNK_CHARS)]
 
 
-def _unpack(text: str) -> list[tuple[int, str]]:
+def _unpack(chunks: list[str]) -> list[tuple[int, str]]:
     import base64
     import json
     import zlib
 
+    # base64 has no ':': an unprefixed literal is a whole snapshot written before chunking
+    text = "".join(c.partition(":")[2] if ":" in c[:8] else c for c in sorted(chunks))
     return [(int(n), raw) for n, raw in json.loads(zlib.decompress(base64.b64decode(text)).decode("utf-8"))]
 
 
@@ -879,7 +888,7 @@ def build_changes(store: Any, out: TripleWriter) -> None:
     them are compared as one step (the CLI refreshes after every load)."""
     import json
 
-    previous: dict[str, dict[str, str]] = {}
+    previous: dict[str, dict[str, Any]] = {}
     carried: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     mine = store.export_state(CHANGES.graph_iri)
     if mine is not None:
@@ -888,8 +897,9 @@ def build_changes(store: Any, out: TripleWriter) -> None:
             f"SELECT ?export ?sha ?snapshot ?loaded WHERE {{ GRAPH {graph} {{ ?n a <{CKS}Snapshot> ; "
             f"<{CKS}export> ?export ; <{CKS}sha256> ?sha ; <{CKS}rows> ?snapshot . "
             f"OPTIONAL {{ ?n <{CKS}loadedAt> ?loaded }} }} }}", named_graphs=[graph]):
-            previous[sol["export"].value] = {"sha": sol["sha"].value, "snapshot": sol["snapshot"].value,
-                                             "loaded": sol["loaded"].value if sol["loaded"] else ""}
+            entry = previous.setdefault(sol["export"].value, {"sha": sol["sha"].value, "snapshot": [],
+                                                              "loaded": sol["loaded"].value if sol["loaded"] else ""})
+            entry["snapshot"].append(sol["snapshot"].value)
         for sol in store.query(
             f"SELECT ?export ?c ?p ?o WHERE {{ GRAPH {graph} {{ ?c a <{CKS}RowChange> ; <{CKS}export> ?export ; ?p ?o }} }}",
             named_graphs=[graph]):
@@ -924,7 +934,8 @@ def build_changes(store: Any, out: TripleWriter) -> None:
         out.add(node, t("sha256"), E.literal(state.sha256))
         if loaded:
             out.add(node, t("loadedAt"), E.literal(loaded))
-        out.add(node, t("rows"), E.literal(snapshot))
+        for chunk in snapshot:
+            out.add(node, t("rows"), E.literal(chunk))
 
 
 def _diff(out: TripleWriter, export: str, old: list[tuple[int, str]], new: list[tuple[int, str]],

@@ -7,7 +7,10 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from carbonkg import queries as Q
+from carbonkg.loaders import summaries
 from carbonkg.loaders.derived import all_derivations, refresh
 from carbonkg.loaders.pipeline import load_paths
 from carbonkg.store import EmbeddedStore
@@ -15,7 +18,11 @@ from carbonkg.store import EmbeddedStore
 EXPORTS = Path(__file__).resolve().parents[2] / "data" / "registry-exports"
 
 
-def test_changes_between_two_loads(tmp_path: Path) -> None:
+@pytest.mark.parametrize("chunk_chars", [4 << 20, 97], ids=["one-literal", "many-chunks"])
+def test_changes_between_two_loads(tmp_path: Path, monkeypatch, chunk_chars: int) -> None:
+    # many-chunks: a snapshot split in literals of 97 characters, as the 1M-row benchmark's are
+    # split at 4 MiB (one literal over 16 MiB is refused by Oxigraph's parser)
+    monkeypatch.setattr(summaries, "_CHUNK_CHARS", chunk_chars)
     folder = tmp_path / "verra"
     shutil.copytree(EXPORTS / "verra", folder)
     store = EmbeddedStore(tmp_path / "store")
