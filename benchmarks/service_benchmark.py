@@ -24,9 +24,7 @@ For each dataset (the bundled exports, and ``--rows`` generated rows unless ``--
    - ``carbonkg``: ``carbonkg serve`` with its defaults (every safety feature on: query workers with
      the hard time limit, result limit, SERVICE screening, body limit), and variants: with
      httptools + uvloop importable (``--standard-site``, what ``uvicorn[standard]`` brings), with
-     ``uvicorn --workers 2`` over ``create_app``, with ``query_workers = 4``, and a *what-if* with
-     the union default graph (a benchmark-only patch of the worker, see ``WHATIF_UNION``; not a
-     carbonkg setting); static graphs are synced once by step 2, so the servers start with
+     ``uvicorn --workers 2`` over ``create_app``, with ``query_workers = 4``; static graphs are synced once by step 2, so the servers start with
      ``CARBONKG_LOAD_STATIC_GRAPHS=false`` and never open a writer while the others read;
 
 4. print a table (requests/s, p50/p99 latency, errors, CPU milliseconds the server's processes
@@ -272,51 +270,6 @@ async def main():
         await server.serve_forever()
 asyncio.run(main())
 """
-
-#: benchmark-only what-if, imported as ``sitecustomize`` by carbonkg's processes when
-#: CARBONKG_BENCH_UNION_DEFAULT=1: after a worker opens its snapshot, if the snapshot's named graphs
-#: are exactly the live graphs plus the catalog graph (no load in progress), queries over the
-#: default dataset use Oxigraph's union default graph instead of the explicit list of live graphs
-#: (named graphs stay the live list). The one difference in answers: the catalog graph's few
-#: bookkeeping triples become visible in the default graph.
-WHATIF_UNION = r'''
-import os
-if os.environ.get("CARBONKG_BENCH_UNION_DEFAULT") == "1":
-    from carbonkg.server import execute as _execute
-    from carbonkg.store.embedded import CATALOG_GRAPH as _CATALOG
-
-    class _UnionRaw:
-        def __init__(self, raw, live):
-            self._raw, self._live = raw, live
-            names = {g.value for g in raw.named_graphs()}
-            self._exact = names == set(live) | {_CATALOG.value}
-        def __getattr__(self, name):
-            return getattr(self._raw, name)
-        def query(self, sparql, **options):
-            default = options.get("default_graph")
-            if self._exact and default is not None and len(default) == len(self._live) + 1:
-                del options["default_graph"]
-                options["use_default_graph_as_union"] = True
-            return self._raw.query(sparql, **options)
-
-    class _Shim:
-        def __init__(self, store, raw):
-            self._store, self.raw = store, raw
-        def __getattr__(self, name):
-            return getattr(self._store, name)
-
-    _refresh = _execute.Executor.refresh
-
-    def refresh(self, generation):
-        fresh = self._store is None or generation != self.generation
-        if fresh and isinstance(self._store, _Shim):
-            self._store = self._store._store
-        _refresh(self, generation)
-        if fresh and self._store is not None and not isinstance(self._store, _Shim):
-            self._store = _Shim(self._store, _UnionRaw(self._store.raw, self._catalog.live))
-
-    _execute.Executor.refresh = refresh
-'''
 
 #: ``carbonkg serve`` under cProfile; uvicorn re-raises SIGTERM after its shutdown, so a no-op handler is
 #: installed first (uvicorn restores it and re-raises into it) and the profile is written on the way out
@@ -611,18 +564,16 @@ def datasets(args: argparse.Namespace, work: Path) -> list[tuple[str, Path, Path
 # -- configurations -------------------------------------------------------------------------------
 
 
-def configurations(args: argparse.Namespace, whatif_dir: Path) -> list[Config]:
+def configurations(args: argparse.Namespace) -> list[Config]:
     std = args.standard_site
     std_env = {"PYTHONPATH": str(std)} if std else {}
-    whatif_env = {"PYTHONPATH": os.pathsep.join(p for p in (str(whatif_dir), str(std) if std else "") if p),
-                  "CARBONKG_BENCH_UNION_DEFAULT": "1"}
     all_configs = {
         "oxigraph": Config("oxigraph serve-read-only", "oxigraph", "Rust; union default graph"),
-        "rdflib": Config("rdflib-endpoint", "rdflib", "rdflib Dataset(default_union), uvicorn h11/asyncio"),
+        "rdflib": Config("rdflib-endpoint", "rdflib", "rdflib Dataset(default_union), uvicorn as installed (httptools/uvloop)"),
         "floor": Config("floor: uvicorn+FastAPI constant", "floor",
                         "one FastAPI route answering a constant, uvicorn as carbonkg serve runs it, +httptools/uvloop",
                         env=std_env, needs_standard=True),
-        "carbonkg": Config("carbonkg serve (defaults)", "carbonkg", "query_workers=2, uvicorn h11/asyncio"),
+        "carbonkg": Config("carbonkg serve (defaults)", "carbonkg", "query_workers=2, uvicorn[standard]: httptools/uvloop"),
         "carbonkg-std": Config("carbonkg +httptools/uvloop", "carbonkg", "defaults; uvicorn picks httptools+uvloop",
                                env=std_env, needs_standard=True),
         "carbonkg-qw4": Config("carbonkg qw=4 +httptools", "carbonkg", "query_workers=4",
@@ -637,12 +588,6 @@ def configurations(args: argparse.Namespace, whatif_dir: Path) -> list[Config]:
         "carbonkg-inline": Config("carbonkg qw=0 (no hard limit)", "carbonkg",
                                   "query_workers=0: queries in a server thread; NOT all safety on",
                                   env={**std_env, "CARBONKG_QUERY_WORKERS": "0"}, needs_standard=True),
-        "whatif-union": Config("what-if: union default graph", "carbonkg",
-                               "defaults + httptools/uvloop + benchmark-only patch (WHATIF_UNION)",
-                               env=whatif_env, needs_standard=True),
-        "whatif-union-2proc": Config("what-if: union, 2 procs", "carbonkg",
-                                     "as above, uvicorn --workers 2, query_workers=2 each",
-                                     env=whatif_env, uvicorn_workers=2, needs_standard=True),
     }
     chosen = []
     for name in args.configs.split(","):
@@ -711,7 +656,7 @@ def print_ratios(rows: list[tuple[str, str, str, int, Cell]], configs: list[Conf
 
 # -- main -----------------------------------------------------------------------------------------
 
-DEFAULT_CONFIGS = "oxigraph,rdflib,floor,carbonkg,carbonkg-std,carbonkg-qw4,carbonkg-2proc,whatif-union"
+DEFAULT_CONFIGS = "oxigraph,rdflib,floor,carbonkg,carbonkg-qw4,carbonkg-2proc"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -724,9 +669,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--queries", default="lookup,serial-range,serial-index,serial-exact")
     parser.add_argument("--configs", default=DEFAULT_CONFIGS, help=f"comma-separated, from: {DEFAULT_CONFIGS},"
-                        "carbonkg-2proc-qw1,carbonkg-inline,whatif-union-2proc")
+                        "carbonkg-std,carbonkg-2proc-qw1,carbonkg-inline")
     parser.add_argument("--standard-site", type=Path, default=None,
-                        help="folder with httptools and uvloop (pip install --target DIR httptools uvloop)")
+                        help="folder with httptools and uvloop, when the venv lacks them (they come with uvicorn[standard])")
     parser.add_argument("--rdflib-max-quads", type=int, default=15_000_000, help="skip rdflib above this many quads")
     parser.add_argument("--profile", action="store_true",
                         help="also profile carbonkg (cProfile on the server process, and the worker's code path)")
@@ -741,10 +686,7 @@ def main(argv: list[str] | None = None) -> int:
     logs.mkdir(exist_ok=True)
     script = work / "bench.lua"
     script.write_text(WRK_LUA)
-    whatif_dir = work / "whatif"
-    whatif_dir.mkdir(exist_ok=True)
-    (whatif_dir / "sitecustomize.py").write_text(WHATIF_UNION)
-    configs = configurations(args, whatif_dir)
+    configs = configurations(args)
     t_start = time.monotonic()
     print(f"machine: {os.cpu_count()} CPUs; load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"wrk {subprocess.run(['wrk', '-v'], capture_output=True, text=True).stdout.splitlines()[0].split(' [')[0]}; "
