@@ -205,7 +205,8 @@ class Facts:
 
     @cached_property
     def buffer_blocks(self) -> set[str]:
-        return {s for s, o in self.values("isBuffer").items() if o == "true"}
+        # by value: an engine may write xsd:boolean in its other lexical form (Virtuoso: 1/0)
+        return {s for s, o in self.values("isBuffer").items() if o in ("true", "1")}
 
     @cached_property
     def generated(self) -> dict[str, set[str]]:

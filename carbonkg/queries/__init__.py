@@ -17,7 +17,9 @@ parameters it takes, in a form both people and this module read::
 A parameter is bound as a typed RDF term (``"2024"^^xsd:gYear``, ``<https://…>``) in a ``VALUES``
 row placed at the start of the query's outermost ``WHERE`` group; a value is never pasted into the
 query text as SPARQL, so a parameter cannot change what the query does. An optional parameter
-without a value is ``UNDEF`` (the query treats an unbound variable as "any").
+without a value is left out of that row, so its variable is unbound (the query treats an unbound
+variable as "any"): the same as ``UNDEF`` in standard SPARQL, and Virtuoso, which does not bind a
+variable that is ``UNDEF`` in ``VALUES`` when a pattern of the query matches it, answers alike.
 
 Types: ``string``, ``integer``, ``decimal``, ``boolean``, ``date``, ``year``, ``iri``,
 ``registry`` (a registry slug such as ``verra``, or its concept IRI), ``concept:<scheme>`` (a
@@ -390,14 +392,15 @@ def _bindings(query: NamedQuery, params: Mapping[str, Any]) -> dict[str, ox.Name
 
 def bind(query: NamedQuery | str, params: Mapping[str, Any] | None = None) -> str:
     """The query text with its parameters bound: one ``VALUES`` row of typed RDF terms (each
-    written by pyoxigraph, so escaped as N-Triples) at the start of the outermost WHERE group."""
+    written by pyoxigraph, so escaped as N-Triples) at the start of the outermost WHERE group;
+    a parameter without a value is not in the row (its variable stays unbound)."""
     if isinstance(query, str):
         query = get_query(query)
-    values = _bindings(query, params or {})
+    values = {name: term for name, term in _bindings(query, params or {}).items() if term is not None}
     if not values:
         return query.sparql
     names = " ".join(f"?{v}" for v in values)
-    cells = " ".join("UNDEF" if t is None else str(t) for t in values.values())
+    cells = " ".join(str(t) for t in values.values())
     at = _values_position(query)
     return f"{query.sparql[:at]}\n  VALUES ({names}) {{ ({cells}) }}{query.sparql[at:]}"
 

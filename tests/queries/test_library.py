@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 import pytest
+from pyparsing import ParseException
+from rdflib.plugins.sparql import prepareQuery
 
 from carbonkg import queries as Q
 from carbonkg.cli import main
@@ -17,6 +19,24 @@ def test_every_query_has_a_header_and_parses_bound() -> None:
         for example in q.examples or ({},):
             text = Q.bind(q, example)
             ox.Store().query(text)  # parses (and runs on an empty store)
+
+
+def test_every_query_is_standard_sparql() -> None:
+    """rdflib's parser knows SPARQL 1.1 and no extension (Oxigraph's LATERAL, ...)."""
+    with pytest.raises(ParseException):
+        prepareQuery("SELECT * WHERE { ?s ?p ?o LATERAL { SELECT ?x WHERE { ?s ?q ?x } } }")
+    for q in Q.list_queries():
+        for example in q.examples or ({},):
+            prepareQuery(Q.bind(q, example))
+
+
+def test_parameters_without_value_are_left_unbound() -> None:
+    text = Q.bind("totals-by-registry-vintage", {"registry": "verra"})
+    assert "VALUES (?registry) { (<https://w3id.org/carbonkg/vocab/registry/verra>) }" in text
+    assert "UNDEF" not in text and "?measure" in text
+    assert Q.bind("totals-by-registry-vintage", {}) == Q.get_query("totals-by-registry-vintage").sparql
+    # an unreadable serial binds ?serial only (its numbering space and numbers stay unbound)
+    assert 'VALUES (?serial) { ("no serial here") }' in Q.bind("credit-life", {"serial": "no serial here"})
 
 
 def test_listing_for_the_query_page() -> None:
