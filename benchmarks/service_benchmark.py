@@ -328,10 +328,9 @@ def child_json(code: str, timeout: float) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def session_cpu_s(sid: int) -> float:
-    """CPU seconds (user + system) of the live processes of session ``sid`` (a server and its workers)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+def session_stats(sid: int) -> Iterator[tuple[str, list[str]]]:
+    """(pid, fields of /proc/<pid>/stat after the command name) of the live processes of session
+    ``sid`` (a server and its workers)."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -341,24 +340,20 @@ def session_cpu_s(sid: int) -> float:
         except OSError:
             continue
         if int(rest[3]) == sid:
-            total += int(rest[11]) + int(rest[12])
-    return total / tick
+            yield entry, rest
+
+
+def session_cpu_s(sid: int) -> float:
+    """CPU seconds (user + system) of the live processes of session ``sid``."""
+    return sum(int(rest[11]) + int(rest[12]) for _, rest in session_stats(sid)) / os.sysconf("SC_CLK_TCK")
 
 
 def session_rss_mb(sid: int) -> float:
     total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for pid, _ in session_stats(sid):
         try:
-            with open(f"/proc/{entry}/stat") as f:
-                rest = f.read().rsplit(")", 1)[1].split()
-            if int(rest[3]) != sid:
-                continue
-            with open(f"/proc/{entry}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+            with open(f"/proc/{pid}/status") as f:
+                total += sum(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
         except OSError:
             continue
     return total / 1024

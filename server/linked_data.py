@@ -67,6 +67,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from carbonkg import iris
+from carbonkg.queries import rows as solution_rows
 from carbonkg.server import conneg
 from carbonkg.server.dataset import DatasetSpec
 from carbonkg.server.execute import Answer, QueryTask
@@ -274,17 +275,7 @@ async def select_app(app: Any, sparql: str, *, dataset: DatasetSpec | None = Non
     data = _answer_bytes(answer)
     if answer.kind != "solutions":
         raise Problem(500, "Internal server error", "an internal query did not answer solutions", slug="internal")
-    results = ox.parse_query_results(data, ox.QueryResultsFormat.JSON)
-    names = [v.value for v in results.variables]
-    rows = []
-    for solution in results:
-        row = {}
-        for name in names:
-            term = solution[name]
-            if term is not None:
-                row[name] = term
-        rows.append(row)
-    return Rows(rows, answer.truncated)
+    return Rows(solution_rows(ox.parse_query_results(data, ox.QueryResultsFormat.JSON)), answer.truncated)
 
 
 async def construct(request: Request, sparql: str, fmt: conneg.Format, *, dataset: DatasetSpec | None = None) -> Answer:

@@ -142,9 +142,9 @@ class Catalog:
             live_set=live,
         )
 
-    def marker_of(self, record: ExportState | StaticGraph | str) -> str | None:
-        """The marker IRI that registers ``record`` (a user graph by its IRI), if registered."""
-        return self.markers.get(record)
+    def marker_of(self, record: ExportState | StaticGraph | str | None) -> str | None:
+        """The marker IRI that registers ``record`` (a user graph by its IRI), as stored."""
+        return self.markers.get(record) if record is not None else None
 
 
 def read_catalog(graph_names: Iterable[str]) -> Catalog:

@@ -160,8 +160,9 @@ class EmbeddedStore:
                     ox.Quad(t.subject, t.predicate, t.object, graph)
                     for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)
                 )
-            old = [m for r, m in self.catalog().markers.items() if getattr(r, "graph_iri", r) == graph.value]
-            self._store.update(join_updates(f"DROP SILENT GRAPH <{graph.value}>", drop_markers(old)))
+            catalog = self.catalog()
+            old = catalog.marker_of(catalog.static_graphs.get(graph.value))
+            self._store.update(join_updates(f"DROP SILENT GRAPH <{graph.value}>", drop_markers([old] if old else [])))
             self._store.extend(quads)
             self._store.update(create_markers([static_marker(StaticGraph(graph.value, name, sha256))]))
             self._catalog = None
@@ -172,7 +173,7 @@ class EmbeddedStore:
             previous = self.export_state(export_iri)
             if previous is None:
                 return False
-            self._store.update(drop_markers([export_marker(previous)]))
+            self._store.update(drop_markers([self.catalog().marker_of(previous) or export_marker(previous)]))
             self._catalog = None
             self._store.remove_graph(ox.NamedNode(previous.graph_iri))
             return True
@@ -233,8 +234,9 @@ class EmbeddedStore:
         self.flush()
 
     def _switch(self, state: ExportState, previous: ExportState | None) -> None:
-        # one SPARQL update request = one transaction: the marker moves atomically
-        old = [export_marker(previous)] if previous is not None else []
+        # one SPARQL update request = one transaction: the marker moves atomically; the old marker
+        # is dropped by the name it was stored under
+        old = [self.catalog().marker_of(previous) or export_marker(previous)] if previous is not None else []
         self._store.update(join_updates(drop_markers(old), create_markers([export_marker(state)])))
         self._catalog = None
         if previous is not None and previous.graph_iri != state.graph_iri:
