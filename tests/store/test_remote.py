@@ -3,6 +3,7 @@ can come back incomplete (headers, bodies, broken or silent connections on 127.0
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -304,6 +305,24 @@ def test_read_only_store_sends_no_write() -> None:
 # -- broken and silent connections (real sockets on 127.0.0.1) ----------------------------------
 
 
+def _read_request(conn: socket.socket) -> None:
+    """Read one whole HTTP request (headers, then Content-Length bytes of body)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    remaining = int(length.group(1)) - len(body) if length else 0
+    while remaining > 0:
+        chunk = conn.recv(min(remaining, 65536))
+        if not chunk:
+            return
+        remaining -= len(chunk)
+
+
 @pytest.fixture
 def raw_server() -> Iterator[Callable[[bytes | None], str]]:
     """``raw_server(reply)``: a one-connection-at-a-time TCP server on 127.0.0.1 that reads a
@@ -321,11 +340,16 @@ def raw_server() -> Iterator[Callable[[bytes | None], str]]:
             with conn:
                 conn.settimeout(5)
                 try:
-                    conn.recv(65536)
+                    _read_request(conn)
                     if reply is None:
                         stop.wait(10)
                     else:
                         conn.sendall(reply)
+                        # Half-close and drain: closing with unread bytes would make the
+                        # kernel send RST, and the client would see a reset, not a short body.
+                        conn.shutdown(socket.SHUT_WR)
+                        while conn.recv(65536):
+                            pass
                 except OSError:
                     pass
 
