@@ -585,11 +585,14 @@ def build_listings(store: Any, out: TripleWriter) -> None:
         if not any((listing, m) in per_listing for m in MEASURE_OF.values()) and (listing, "issued") not in per_listing:
             per_listing[(listing, "none")]  # linked listings without credits are listed too
     totals = {(listing, measure): agg.quantity for (listing, measure), agg in per_listing.items()}
-    for subject, relation, obj, method, evidence, confidence in facts.link_records:
-        if registry_of(subject) == registry_of(obj):
-            continue
-        node = _obs_iri("summary-listings", ("pair", subject, relation, obj))
+    # one row per distinct link record (two links of one pair of listings keep their own method
+    # and evidence), ranked in the listing's order so the query sorts integers, not IRIs
+    pairs = sorted({r for r in facts.link_records if registry_of(r[0]) != registry_of(r[2])},
+                   key=lambda r: (r[0], r[2], r[1], r[3] or "", r[4] or "", r[5] or ""))
+    for rank, (subject, relation, obj, method, evidence, confidence) in enumerate(pairs, 1):
+        node = _obs_iri("summary-listings", ("pair", subject, relation, obj, method, evidence, confidence))
         out.add(node, A, t("ListingPair"))
+        out.add(node, t("rank"), E.integer(rank))
         out.add(node, t("listing"), E.iri(subject))
         out.add(node, t("linked"), E.iri(obj))
         out.add(node, t("relation"), E.literal(relation))
@@ -671,12 +674,16 @@ def build_conversions(store: Any, out: TripleWriter) -> None:
     same-quantity, different-quantity, not-issued-at-target, not-cancelled-at-origin,
     no-linked-listing)."""
     facts = facts_for(store)
-    for check in _conversion_checks(facts):
+    checks = sorted(_conversion_checks(facts), key=lambda c: (
+        iris.registry(registry_of(c["origin"]) or "cdm"), c["origin"],
+        int(c["vintage"][:4]) if c["vintage"] and c["vintage"][:4].isdigit() else -1, c["target"] or ""))
+    for rank, check in enumerate(checks, 1):
         converted: Aggregate | None = check["converted"]
         issued: Aggregate | None = check["issued"]
         key = (check["origin"], check["target"], check["vintage"])
         node = _obs_iri("summary-conversions", key)
         out.add(node, A, t("ConversionCheck"))
+        out.add(node, t("rank"), E.integer(rank))
         out.add(node, t("originListing"), E.iri(check["origin"]))
         out.add(node, t("originRegistry"), E.iri(iris.registry(registry_of(check["origin"]) or "cdm")))
         if check["target"]:
@@ -730,17 +737,26 @@ def build_suspects(store: Any, out: TripleWriter) -> None:
             for b in blocks:
                 used_by[b].add(event)
 
+    found: dict[str, tuple] = {}
+
     def suspect(kind: str, records: Iterable[str], evidence: str, quantity: Decimal | None = None,
                 prefix: str | None = None, first: int | None = None, last: int | None = None) -> None:
         records = sorted(set(records))
         node = _obs_iri("summary-suspects", (kind, evidence, *records))
+        found[node] = (kind, records, evidence, quantity, prefix, first, last)
+
+    def write(rank: int, node: str, kind: str, records: list[str], evidence: str, quantity: Decimal | None,
+              prefix: str | None, first: int | None, last: int | None) -> None:
         out.add(node, A, t("Suspect"))
+        out.add(node, t("rank"), E.integer(rank))
         out.add(node, t("suspicion"), E.literal(kind))
         registries = sorted({r for rec in records if (r := registry_of(rec))})
         for registry in registries:
             out.add(node, t("registry"), E.iri(iris.registry(registry)))
         for record in records:
             out.add(node, t("record"), E.iri(record))
+        # the records again as one literal, so the listing reads one value instead of grouping
+        out.add(node, t("recordList"), E.literal(" ".join(records)))
         out.add(node, t("evidence"), E.literal(evidence))
         if quantity is not None:
             out.add(node, t("quantity"), E.decimal(quantity))
@@ -777,6 +793,9 @@ def build_suspects(store: Any, out: TripleWriter) -> None:
                     f"{check['target']} was issued {issued.quantity} for vintage {check['vintage'] or '?'} and is a "
                     f"compliance peer of {check['origin']}, which shows no conversion of that vintage",
                     issued.quantity)
+    # ranked in the listing's order (kind, then suspect IRI), so the query sorts integers, not IRIs
+    for rank, node in enumerate(sorted(found, key=lambda n: (found[n][0], n)), 1):
+        write(rank, node, *found[node])
 
 
 def build_serial_index(store: Any, out: TripleWriter) -> None:
@@ -819,11 +838,11 @@ BENEFICIARIES = Derivation("summary-beneficiaries", "1", build_beneficiaries,
                            "Retired quantities by beneficiary, registry and year")
 LABELS = Derivation("summary-labels", "1", build_labels,
                     "Quantities of labelled credit blocks (CORSIA, ICVCM CCP, Article 6…) by registry and vintage")
-LISTINGS = Derivation("summary-listings", "2", build_listings,
+LISTINGS = Derivation("summary-listings", "3", build_listings,
                       "Totals of cross-registry linked listings and of methodologies")
-CONVERSIONS = Derivation("summary-conversions", "1", build_conversions,
+CONVERSIONS = Derivation("summary-conversions", "2", build_conversions,
                          "Conversions between registries checked against the target registry's issuances")
-SUSPECTS = Derivation("summary-suspects", "1", _last(build_suspects),
+SUSPECTS = Derivation("summary-suspects", "2", _last(build_suspects),
                       "Double-issuance and double-use suspects with their evidence")
 
 DERIVATIONS: tuple[Derivation, ...] = (SERIAL_INDEX, TOTALS, BENEFICIARIES, LABELS, LISTINGS, CONVERSIONS, SUSPECTS)

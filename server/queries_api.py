@@ -11,6 +11,9 @@
   ``format=sparql`` (or ``Accept: application/sparql-query``) answers the bound query text
   instead of running it: what the query page puts in its editor.
 
+Every query also takes ``limit`` and ``offset`` (whole numbers), which become its ``LIMIT`` and
+``OFFSET``: a page of a long listing (the listings are ordered, so pages are stable).
+
 A parameter that the query does not take, is given twice, is missing while required, or is not of
 its type is a 400 problem (``/problems/invalid-parameter``) whose ``parameter`` member names it.
 An unknown query is a 404 problem listing the known names. ``format`` is reserved for the answer
@@ -141,8 +144,9 @@ def bound_text(library: Any, query: Any, params: dict[str, list[str]]) -> str:
     declared = {p.name: p for p in query.parameters}
     takes = ", ".join(f"{p.name} ({p.type})" for p in query.parameters) or "no parameters"
     for key, values in params.items():
-        if key not in declared:
-            raise invalid_parameter(query, key, f"query {query.name!r} has no parameter {key!r}; it takes {takes}")
+        if key not in declared and key not in library.PAGING:
+            raise invalid_parameter(query, key, f"query {query.name!r} has no parameter {key!r}; it takes {takes}"
+                                                f" (and limit, offset for paging)")
         if len(values) > 1:
             raise invalid_parameter(query, key, f"parameter {key} is given {len(values)} times; give it once")
     for p in query.parameters:
@@ -155,7 +159,7 @@ def bound_text(library: Any, query: Any, params: dict[str, list[str]]) -> str:
     except library.ParameterError as exc:
         message = str(exc)
         match = _NAMED.search(message)
-        named = match.group(1) if match and match.group(1) in declared else None
+        named = match.group(1) if match and (match.group(1) in declared or match.group(1) in library.PAGING) else None
         if named is None:  # the message does not say which: the one parameter it quotes
             named = next((k for k in params if k in message), None)
         raise invalid_parameter(query, named, message) from None

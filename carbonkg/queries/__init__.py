@@ -69,6 +69,11 @@ KINDS = ("lookup", "aggregate", "listing")
 SERIAL_VARIABLES = ("serialPrefix", "serialFrom", "serialTo")
 
 
+#: paging parameters every library query takes: they become ``LIMIT``/``OFFSET``, not VALUES
+PAGING = ("limit", "offset")
+_TRAILING_SLICE = re.compile(r"\b(LIMIT|OFFSET)\s+\d+\s*$", re.IGNORECASE)
+
+
 class ParameterError(ValueError):
     """A parameter value that is missing, unknown or not of its declared type (HTTP 400)."""
 
@@ -186,6 +191,11 @@ def parse_query(name: str, text: str) -> NamedQuery:
         examples=tuple(examples),
     )
     _values_position(query)  # fails early if the query has nowhere to bind parameters
+    for p in parameters:
+        if p.name in PAGING:
+            raise ValueError(f"{name}.rq: {p.name} is a paging parameter of every query; name the parameter otherwise")
+    if _TRAILING_SLICE.search(_without_comments(text)):
+        raise ValueError(f"{name}.rq: ends with LIMIT or OFFSET; paging is the caller's (limit=, offset=)")
     for example in query.examples:
         for key in example:
             query.parameter(key)
@@ -226,6 +236,10 @@ def _parse_example(name: str, number: int, rest: str) -> dict[str, str]:
 
 
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+
+
+def _without_comments(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
 
 
 def _values_position(query: NamedQuery) -> int:
@@ -364,7 +378,8 @@ def parse_serial_param(text: str) -> tuple[str, int, int] | None:
 def _bindings(query: NamedQuery, params: Mapping[str, Any]) -> dict[str, ox.NamedNode | ox.Literal | None]:
     values: dict[str, ox.NamedNode | ox.Literal | None] = {}
     for key in params:
-        query.parameter(key)  # unknown parameters are an error, not silently ignored
+        if key not in PAGING:
+            query.parameter(key)  # unknown parameters are an error, not silently ignored
     for p in query.parameters:
         raw = params.get(p.name)
         if isinstance(raw, (list, tuple)):
@@ -390,19 +405,41 @@ def _bindings(query: NamedQuery, params: Mapping[str, Any]) -> dict[str, ox.Name
     return values
 
 
+def _slice(params: Mapping[str, Any]) -> str:
+    """``LIMIT n OFFSET m`` from the paging parameters (whole numbers, 0 or more), or ""."""
+    clauses = []
+    for name in PAGING:
+        raw = params.get(name)
+        if isinstance(raw, (list, tuple)):
+            if len(raw) != 1:
+                raise ParameterError(f"parameter {name} is given {len(raw)} times")
+            raw = raw[0]
+        if raw is None or str(raw).strip() == "":
+            continue
+        text = str(raw).strip()
+        if not text.isdigit():
+            raise ParameterError(f"parameter {name} must be a whole number, 0 or more; got {text!r}")
+        clauses.append(f"{name.upper()} {int(text)}")
+    return "\n" + " ".join(clauses) + "\n" if clauses else ""
+
+
 def bind(query: NamedQuery | str, params: Mapping[str, Any] | None = None) -> str:
     """The query text with its parameters bound: one ``VALUES`` row of typed RDF terms (each
     written by pyoxigraph, so escaped as N-Triples) at the start of the outermost WHERE group;
-    a parameter without a value is not in the row (its variable stays unbound)."""
+    a parameter without a value is not in the row (its variable stays unbound). The paging
+    parameters ``limit`` and ``offset`` become the query's ``LIMIT`` and ``OFFSET`` (the library's
+    listings are ordered, so pages are stable)."""
     if isinstance(query, str):
         query = get_query(query)
-    values = {name: term for name, term in _bindings(query, params or {}).items() if term is not None}
-    if not values:
-        return query.sparql
-    names = " ".join(f"?{v}" for v in values)
-    cells = " ".join(str(t) for t in values.values())
-    at = _values_position(query)
-    return f"{query.sparql[:at]}\n  VALUES ({names}) {{ ({cells}) }}{query.sparql[at:]}"
+    params = params or {}
+    values = {name: term for name, term in _bindings(query, params).items() if term is not None}
+    text = query.sparql
+    if values:
+        names = " ".join(f"?{v}" for v in values)
+        cells = " ".join(str(t) for t in values.values())
+        at = _values_position(query)
+        text = f"{text[:at]}\n  VALUES ({names}) {{ ({cells}) }}{text[at:]}"
+    return text + _slice(params)
 
 
 def run_named(store: Any, name: str, params: Mapping[str, Any] | None = None, **options: Any) -> Any:

@@ -44,6 +44,7 @@ PREFIX ck: <https://w3id.org/carbonkg/ontology#>
 SELECT DISTINCT ?listing WHERE {
   ?listing a ck:ProjectListing ; ck:recordedIn ?registry .
 }
+ORDER BY ?listing
 """
 LISTING_GRAPH = """# @title Listings as a graph
 # @kind listing
@@ -68,7 +69,7 @@ HOSTILE = """# @title </script><script>alert(1)</script>
 
 SELECT ?s WHERE {
   ?s ?p ?o
-} LIMIT 1
+}
 """
 
 
@@ -85,6 +86,7 @@ def stub_library(texts: dict[str, str]) -> SimpleNamespace:
         list_queries=lambda: list(queries.values()),
         get_query=get_query,
         bind=library.bind,
+        PAGING=library.PAGING,
         ParameterError=library.ParameterError,
         QueryNotFound=library.QueryNotFound,
     )
@@ -383,6 +385,9 @@ def test_head(client: TestClient, stub) -> None:
         ({"registry": "art-trees", "since": "20x4"}, "since", "not a valid year"),
         ({"registry": "art-trees", "bogus": "1"}, "bogus", "has no parameter 'bogus'"),
         ({"registry": ["art-trees", "verra"]}, "registry", "given 2 times"),
+        ({"registry": "art-trees", "limit": "ten"}, "limit", "must be a whole number"),
+        ({"registry": "art-trees", "offset": "-3"}, "offset", "must be a whole number"),
+        ({"registry": "art-trees", "offset": ["1", "2"]}, "offset", "given 2 times"),
     ],
 )
 def test_invalid_parameters_are_named(client: TestClient, stub, params, parameter, detail) -> None:
@@ -395,6 +400,15 @@ def test_invalid_parameters_are_named(client: TestClient, stub, params, paramete
     assert problem["parameter"] == parameter
     assert problem["query"] == "listings"
     assert detail in problem["detail"]
+
+
+def test_pages_of_a_listing(client: TestClient, stub) -> None:
+    whole = client.get("/queries/listings", params={"registry": "art-trees", "format": "csv"}).text.splitlines()
+    r = client.get("/queries/listings", params={"registry": "art-trees", "format": "csv", "limit": "2", "offset": "1"})
+    assert r.status_code == 200 and r.headers["carbonkg-result-count"] == "2"
+    assert r.text.splitlines() == [whole[0], *whole[2:4]]
+    text = client.get("/queries/listings", params={"registry": "art-trees", "limit": "2", "format": "sparql"}).text
+    assert text.rstrip().endswith("LIMIT 2")
 
 
 def test_an_unknown_query_is_404(client: TestClient, stub) -> None:
