@@ -40,6 +40,12 @@ CK = Namespace("https://w3id.org/carbonkg/ontology#")
 VOCAB = "https://w3id.org/carbonkg/vocab/"
 UN_SDG = "http://metadata.un.org/sdg/"
 WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
+#: Wikidata items for the rows of country-codes.csv that have no wikidata_id, each checked by hand
+#: on wikidata.org (the item's ISO 3166-1 alpha-2 code, P297); a value in the source always wins.
+WIKIDATA_SUPPLEMENT = {
+    "NA": ("Q1030", "the source row for Namibia has no wikidata_id (its alpha-2 code NA reads as "
+                    "'missing' in common CSV tools); Q1030 is Namibia, ISO 3166-1 alpha-2 NA"),
+}
 
 OUTPUT_FILES = ("country.ttl", "sdg.ttl", "cadt-v1.ttl", "cadt-v2.ttl")
 
@@ -211,6 +217,10 @@ def build_country(reference_dir: Path, provenance: dict[str, tuple[str, str]]) -
             if not match:
                 raise ValueError(f"{source_file} line {line_no}: unexpected wikidata_id {wikidata!r}")
             g.add((concept, SKOS.exactMatch, URIRef(WIKIDATA_ENTITY + match.group(1))))
+        elif alpha2 in WIKIDATA_SUPPLEMENT:
+            item, why = WIKIDATA_SUPPLEMENT[alpha2]
+            g.add((concept, SKOS.exactMatch, URIRef(WIKIDATA_ENTITY + item)))
+            g.add((concept, SKOS.editorialNote, Literal(f"Wikidata match {item} added by carbonkg: {why}", lang="en")))
         else:
             _warn(f"{source_file} line {line_no}: {alpha2} has no wikidata_id")
     return g

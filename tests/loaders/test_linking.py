@@ -344,6 +344,9 @@ def test_every_country_in_use_has_a_wikidata_match(store) -> None:
     assert coverage.not_in_scheme == frozenset()
     assert coverage.without_wikidata == frozenset()
     assert all(coverage.wikidata[c].startswith("http://www.wikidata.org/entity/Q") for c in coverage.used)
+    # every concept of the scheme has one (Namibia's comes from build_vocab's supplement: the source has none)
+    assert coverage.scheme_without_wikidata == frozenset()
+    assert coverage.wikidata["NA"] == "http://www.wikidata.org/entity/Q1030"
 
 
 # -- every found link ------------------------------------------------------------------------
