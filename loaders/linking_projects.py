@@ -36,6 +36,14 @@ in order ("Marshall County Flare IV" / "VI", "Tradewater ODS 57" / "66", "A-Gas 
 registry but different ones (CAR1323 → CAOD6323 and ACR444 → CAOD5444 are two ARB projects,
 although both are named "A-Gas 2019-4" and sited in Bowling Green, Ohio).
 
+Chained links: two links that meet at one listing, each stated in an export or asserted by
+this linker (≥ 0.80), relate their other ends too: ACR1009 is stated to be the compliance
+counterpart of ARB CAMM1009, which the name match finds to be CAR2111, so ACR1009 and CAR2111
+record the same activity. Such a pair (of different registries or programmes, not linked yet,
+no veto) gets method ``chain``, confidence the product of the two links' confidences times
+:data:`CHAIN_DISCOUNT`, and both links as evidence. One hop only, never the closure, so an error
+in one link reaches no further than its neighbours.
+
 Identifier pattern: a California compliance id ``CA..NNNN`` with 1000 ≤ NNNN < 5000, or a
 Washington Ecology id ``ECY..NNN``, and an ACR id ``ACRNNNN`` with the same number (the
 vocabulary's example CAOD1007 / ACR1007; every stated ARB–ACR and Ecology–ACR link of the
@@ -66,6 +74,7 @@ from urllib.parse import unquote
 from carbonkg.loaders.derived import Derivation
 from carbonkg.loaders.emit import TripleWriter
 from carbonkg.loaders.linking_common import (
+    ACCEPT,
     MAX_NAME_MATCH,
     decimal,
     not_derived,
@@ -81,7 +90,7 @@ from carbonkg.store import GraphStore
 log = logging.getLogger(__name__)
 
 NAME = "links/projects"
-VERSION = "1"
+VERSION = "2"
 MAX_DF = 50  # a word in more listing names than this is no blocking key (and bounds a block)
 KEYS_PER_LISTING = 2
 NAME_BASE = Decimal("0.6")
@@ -89,6 +98,7 @@ SUPPORT_WEIGHT = Decimal("0.4")
 NO_SUPPORT = Decimal("0.4")
 DISTINCTIVE_MISMATCH = 0.5
 ID_PATTERN_CONFIDENCE = Decimal("0.90")
+CHAIN_DISCOUNT = Decimal("0.95")  # each hop through a third listing costs a little confidence
 
 STOPWORDS = frozenset(
     "a an and the of in on at for by to from with project projects program programme programs proyecto "
@@ -217,15 +227,20 @@ def name_similarity(a: frozenset[str], b: frozenset[str], df: Counter[str], n: i
     return similarity
 
 
+def vetoed(a: Listing, b: Listing) -> bool:
+    """Whether the listings cannot record one activity: different host countries, different
+    numbers in their names, or different counterparts stated in one compliance registry."""
+    if a.countries and b.countries and not (a.countries & b.countries):
+        return True
+    if a.sequences and b.sequences and not (a.sequences & b.sequences):
+        return True
+    return any(not (a.peers[registry] & b.peers[registry]) for registry in set(a.peers) & set(b.peers))
+
+
 def score_pair(a: Listing, b: Listing, df: Counter[str], n: int) -> Score | None:
     """The score of two listings, or ``None`` when a veto applies or nothing relates them."""
-    if a.countries and b.countries and not (a.countries & b.countries):
+    if vetoed(a, b):
         return None
-    if a.sequences and b.sequences and not (a.sequences & b.sequences):
-        return None
-    for registry in set(a.peers) & set(b.peers):
-        if not (a.peers[registry] & b.peers[registry]):
-            return None
     name = Decimal(str(round(name_similarity(a.words, b.words, df, n), 6)))
     evidence = []
     if a.names and b.names:
@@ -329,9 +344,50 @@ def find_links(listings: dict[str, Listing], stated: set[tuple[str, str]]) -> di
     return found
 
 
+def chain_links(listings: dict[str, Listing], stated: set[tuple[str, str]],
+                found: dict[tuple[str, str], Score]) -> dict[tuple[str, str], Score]:
+    """Pairs related through one third listing by two links (stated, or found and asserted)."""
+    edges: dict[str, list[tuple[str, Decimal, str]]] = defaultdict(list)
+    for a, b in stated:
+        edges[a].append((b, Decimal(1), "stated in an export"))
+        edges[b].append((a, Decimal(1), "stated in an export"))
+    for (a, b), score in found.items():
+        if score.confidence >= ACCEPT:
+            how = f"{score.method}, confidence {score.confidence}"
+            edges[a].append((b, score.confidence, how))
+            edges[b].append((a, score.confidence, how))
+    chained: dict[tuple[str, str], Score] = {}
+    for middle in sorted(edges):
+        ends = sorted(edges[middle])
+        for i, (x, cx, how_x) in enumerate(ends):
+            for y, cy, how_y in ends[i + 1:]:
+                pair = (x, y) if x < y else (y, x)
+                if x == y or pair in stated or pair in found:
+                    continue
+                a, b = listings.get(pair[0]), listings.get(pair[1])
+                if a is None or b is None or not comparable(a, b) or vetoed(a, b):
+                    continue
+                confidence = decimal(cx * cy * CHAIN_DISCOUNT)
+                if pair in chained and chained[pair].confidence >= confidence:
+                    continue
+                chained[pair] = Score(confidence, "chain", [
+                    f"{_short(x)} ~ {_short(middle)} ({how_x})",
+                    f"{_short(middle)} ~ {_short(y)} ({how_y})",
+                    f"confidence {cx} x {cy} x {CHAIN_DISCOUNT}",
+                ])
+    return chained
+
+
+def _short(iri: str) -> str:
+    rec_registry = registry_of(iri) or "?"
+    return f"{rec_registry} {unquote(iri.rsplit('/', 1)[-1])}"
+
+
 def build(store: GraphStore, out: TripleWriter) -> None:
     listings, stated = read_listings(store)
-    for (ia, ib), score in sorted(find_links(listings, stated).items()):
+    found = find_links(listings, stated)
+    found.update(chain_links(listings, stated, found))
+    for (ia, ib), score in sorted(found.items()):
         write_link(out, ia, "sameActivityAs", ib, method=score.method,
                    confidence=score.confidence, evidence=score.evidence)
 
