@@ -93,7 +93,16 @@ async def list_other(request: Request) -> Response:
     raise method_not_allowed(request, "GET")
 
 
-@router.get("/queries/{name}", summary="Run a library query with parameters", responses=_ANSWERS)
+_RUN_DESCRIPTION = (
+    "The query's own parameters (see `GET /queries`) are given as URL parameters by name, e.g. "
+    "`/queries/credit-life?serial=ACR-US-1185-2025-3078-500`. Every query also takes `limit` and `offset` "
+    "(whole numbers; its LIMIT and OFFSET) for paging, and `format` (json, xml, csv, tsv; turtle, ntriples, "
+    "jsonld, rdfxml; sparql for the bound query text)."
+)
+
+
+@router.get("/queries/{name}", summary="Run a library query with parameters", description=_RUN_DESCRIPTION,
+            responses=_ANSWERS)
 @router.head("/queries/{name}", summary="Headers of the GET answer", responses=_ANSWERS)
 async def run_library_query(request: Request, name: str) -> Response:
     library = _library()
