@@ -98,19 +98,25 @@ class Data:
         report = ox.NamedNode(STATIC_GRAPH_BASE + REPORT_GRAPH)
         # the live graphs, and the store's own default graph (SPARQL Update may write there)
         graphs = [g for g in store.live_graphs() if g != report] + [ox.DefaultGraph()]
-        # Oxigraph answers much faster over the union of all graphs than over a list of default
-        # graphs; use it when the store holds nothing else that could match a shape (the stored
-        # report holds no ck: records).
-        union = store.catalog().union_exact
+        catalog = store.catalog()
+        # The store's merged graph holds each triple once (a repeated triple must not count twice
+        # in a shape's SUM); else Oxigraph answers much faster over the union of all graphs than
+        # over a list of default graphs; use it when the store holds nothing else that could
+        # match a shape. (The stored report holds no ck: records, so it may be read too.)
+        merged = catalog.merged
+        union = catalog.union_exact
 
         def run(sparql: str):
+            if merged:
+                return store.query(sparql)
             if union:
                 return store.raw.query(sparql, use_default_graph_as_union=True)
             return store.raw.query(sparql, default_graph=graphs, named_graphs=graphs[:-1])
 
         def dump() -> bytes:
             # the raw JSON of each source row is large and no shape reads it: leave it out
-            chunks = [store.raw.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in graphs]
+            sources = store.query_default_graphs() if merged else graphs
+            chunks = [store.raw.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=g) for g in sources]
             return b"".join(line for c in chunks if c for line in c.splitlines(keepends=True) if _RAW not in line)
 
         return cls(run, dump)

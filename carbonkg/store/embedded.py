@@ -14,9 +14,21 @@ names of empty graphs: :mod:`carbonkg.store.catalog`). Every query runs over the
 - a changed file replaces its own graph, and nothing else, by moving the marker; the old version
   graph is removed after the switch.
 
-When the store holds nothing but live graphs (and markers), queries use Oxigraph's union default
-graph, which is 10–60× faster than naming the live graphs one by one; while a load is in progress
-they name them.
+The default graph of queries: the merged graph
+-----------------------------------------------
+Two exports often state the same triple (a listing's name in a registry's projects file and in
+its transactions file), so the union of the live graphs holds it twice, and Oxigraph 0.5 (like
+Virtuoso) answers over a union of graphs with one solution per copy: ``COUNT`` and ``SUM`` over
+the default graph would count it twice, where SPARQL's RDF merge counts it once. So the store
+keeps a *merged graph* (:data:`~carbonkg.store.catalog.MERGED_GRAPH`) with every triple of the
+live export and static graphs once, and queries take it (with the user graphs, and the store's own
+default graph when not empty) as their default graph; the named graphs stay the live graphs, so
+``GRAPH ?g`` still says which export states a triple. The same update request that moves an
+export's marker adds the new version's triples to the merged graph and removes the old version's
+triples that no other live graph holds, so the merged graph changes atomically with the catalog.
+A store written by an earlier version gets its merged graph built when next opened for writing;
+until then (a read-only handle) queries use Oxigraph's union default graph when the store holds
+nothing but live graphs, else the explicit list of live graphs.
 """
 
 from __future__ import annotations
@@ -33,6 +45,7 @@ import pyoxigraph as ox
 from carbonkg.iris import BASE
 from carbonkg.store.catalog import (
     CATALOG_BASE,
+    MERGED_GRAPH,
     Catalog,
     ExportState,
     StaticGraph,
@@ -41,6 +54,9 @@ from carbonkg.store.catalog import (
     export_marker,
     is_marker,
     join_updates,
+    merged_delta,
+    merged_marker,
+    merged_sources,
     read_catalog,
     static_marker,
     user_marker,
@@ -59,8 +75,15 @@ __all__ = ["CATALOG_GRAPH", "STATIC_GRAPH_BASE", "EmbeddedStore", "ExportState",
 def dataset_options(catalog: Catalog) -> dict[str, Any]:
     """pyoxigraph ``query`` options for the default dataset: the live graphs (and the store's own
     default graph, where SPARQL Update writes triples without a graph) as the default graph, and
-    every live graph as a named graph."""
+    every live graph as a named graph. With the merged graph, the default graph is the merged
+    graph (each triple of the export and static graphs once), the user graphs and the store's own
+    default graph when it holds anything."""
     live = [ox.NamedNode(g) for g in catalog.live]
+    if catalog.merged:
+        default: list[Any] = [ox.NamedNode(MERGED_GRAPH), *(ox.NamedNode(g) for g in sorted(catalog.user))]
+        if not catalog.store_default_empty:
+            default.append(ox.DefaultGraph())
+        return {"default_graph": default, "named_graphs": live}
     if catalog.union_exact:
         return {"use_default_graph_as_union": True, "named_graphs": live}
     return {"default_graph": [*live, ox.DefaultGraph()], "named_graphs": live}
@@ -84,6 +107,7 @@ class EmbeddedStore:
         if not read_only:
             self._migrate_catalog_graph()
             self.collect_garbage()
+            self._ensure_merged()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -98,7 +122,9 @@ class EmbeddedStore:
         :attr:`raw`, leaves queries on a stale list of live graphs."""
         catalog = self._catalog
         if catalog is None:
-            catalog = read_catalog(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+            empty = next(iter(self._store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is None
+            catalog = read_catalog((g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)),
+                                   store_default_empty=empty)
             if self.read_only:
                 self._catalog = catalog
         return catalog
@@ -110,6 +136,13 @@ class EmbeddedStore:
     def live_graphs(self) -> list[ox.NamedNode]:
         """The graphs queries see: every export's current graph, every static and user graph."""
         return [ox.NamedNode(g) for g in self.catalog().live]
+
+    def query_default_graphs(self) -> list[Any]:
+        """The graphs that make up the default graph of queries (see :func:`dataset_options`)."""
+        options = dataset_options(self.catalog())
+        if options.get("use_default_graph_as_union"):
+            return [*self.live_graphs(), ox.DefaultGraph()]
+        return list(options["default_graph"])
 
     def query(self, sparql: str, **options: Any) -> Any:
         """Run a SPARQL query; without dataset options, over the live graphs (their union is the
@@ -154,16 +187,16 @@ class EmbeddedStore:
         (a digest of its sources) is recorded in its catalog marker."""
         graph = ox.NamedNode(STATIC_GRAPH_BASE + name)
         with self._write_lock:
-            quads = []
+            triples = set()
             for path in triples_turtle:
-                quads.extend(
-                    ox.Quad(t.subject, t.predicate, t.object, graph)
-                    for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)
-                )
+                triples.update(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
             catalog = self.catalog()
             old = catalog.marker_of(catalog.static_graphs.get(graph.value))
+            before = {ox.Triple(q.subject, q.predicate, q.object) for q in self._store.quads_for_pattern(None, None, None, graph)}
             self._store.update(join_updates(f"DROP SILENT GRAPH <{graph.value}>", drop_markers([old] if old else [])))
-            self._store.extend(quads)
+            self._store.extend(ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples)
+            if catalog.merged:  # static graphs are small: their merged delta is worked out here
+                self._merge_static(graph.value, before - triples, triples - before, catalog)
             self._store.update(create_markers([static_marker(StaticGraph(graph.value, name, sha256))]))
             self._catalog = None
         return graph.value
@@ -173,7 +206,9 @@ class EmbeddedStore:
             previous = self.export_state(export_iri)
             if previous is None:
                 return False
-            self._store.update(drop_markers([self.catalog().marker_of(previous) or export_marker(previous)]))
+            catalog = self.catalog()
+            delta = merged_delta(previous.graph_iri, None, merged_sources(catalog, previous.graph_iri)) if catalog.merged else ""
+            self._store.update(join_updates(drop_markers([catalog.marker_of(previous) or export_marker(previous)]), delta))
             self._catalog = None
             self._store.remove_graph(ox.NamedNode(previous.graph_iri))
             return True
@@ -185,7 +220,7 @@ class EmbeddedStore:
         live = self.catalog().live_set
         orphans = [
             g for g in self._store.named_graphs()
-            if isinstance(g, ox.NamedNode) and g.value not in live and not is_marker(g.value)
+            if isinstance(g, ox.NamedNode) and g.value not in live and not is_marker(g.value) and g.value != MERGED_GRAPH
         ]
         for graph in orphans:
             log.info("removing graph %s that no catalog marker registers", graph.value)
@@ -233,12 +268,43 @@ class EmbeddedStore:
         self._store.update(join_updates(create_markers(markers), f"DROP GRAPH <{CATALOG_GRAPH.value}>"))
         self.flush()
 
+    def _ensure_merged(self) -> None:
+        """Build the merged graph if this store has none yet (written by an earlier version, or
+        new): emptied first, then filled one live graph per transaction, and registered last, so
+        an interrupted build is simply done again."""
+        catalog = self.catalog()
+        if catalog.merged:
+            return
+        sources = sorted(merged_sources(catalog))
+        log.info("building the merged graph from %d live graphs", len(sources))
+        self._store.update(f"DROP SILENT GRAPH <{MERGED_GRAPH}>")
+        for graph in sources:
+            self._store.update(merged_delta(None, graph, ()))
+        self._store.update(create_markers([merged_marker()]))
+        self._catalog = None
+        self.flush()
+
+    def _merge_static(self, graph: str, removed: set[ox.Triple], added: set[ox.Triple], catalog: Catalog) -> None:
+        merged = ox.NamedNode(MERGED_GRAPH)
+        others = [ox.NamedNode(g) for g in merged_sources(catalog, graph)]
+        gone = [t for t in removed
+                if not any(q.graph_name in others for q in self._store.quads_for_pattern(t.subject, t.predicate, t.object))]
+        for t in gone:
+            self._store.remove(ox.Quad(t.subject, t.predicate, t.object, merged))
+        self._store.extend(ox.Quad(t.subject, t.predicate, t.object, merged) for t in added)
+
     def _switch(self, state: ExportState, previous: ExportState | None) -> None:
-        # one SPARQL update request = one transaction: the marker moves atomically; the old marker
-        # is dropped by the name it was stored under
-        old = [self.catalog().marker_of(previous) or export_marker(previous)] if previous is not None else []
-        self._store.update(join_updates(drop_markers(old), create_markers([export_marker(state)])))
+        # one SPARQL update request = one transaction: the marker moves atomically, and the merged
+        # graph with it; the old marker is dropped by the name it was stored under
+        catalog = self.catalog()
+        old = [catalog.marker_of(previous) or export_marker(previous)] if previous is not None else []
+        delta = ""
+        if catalog.merged:
+            removed = previous.graph_iri if previous is not None and previous.graph_iri != state.graph_iri else None
+            delta = merged_delta(removed, state.graph_iri, merged_sources(catalog, removed, state.graph_iri))
+        self._store.update(join_updates(drop_markers(old), create_markers([export_marker(state)]), delta))
         self._catalog = None
         if previous is not None and previous.graph_iri != state.graph_iri:
             self._store.remove_graph(ox.NamedNode(previous.graph_iri))
         self.flush()
+

@@ -39,7 +39,15 @@ import pyoxigraph as ox
 from carbonkg import __version__
 from carbonkg.errors import CarbonkgError
 from carbonkg.iris import BASE
-from carbonkg.store.catalog import Catalog, StaticGraph
+from carbonkg.store.catalog import (
+    MERGED_GRAPH,
+    Catalog,
+    StaticGraph,
+    join_updates,
+    merged_delta,
+    merged_resync,
+    merged_sources,
+)
 from carbonkg.store.embedded import CATALOG_GRAPH, STATIC_GRAPH_BASE, ExportState
 
 log = logging.getLogger(__name__)
@@ -52,6 +60,7 @@ _STATIC = _STORE + "staticGraph"  # the same registration as the embedded store'
 _STATIC_SHA = _STORE + "sourceSha256"
 _VERSION_OF = _STORE + "versionOf"
 _CREATED = _STORE + "createdAt"
+_COMPLETE = _STORE + "complete"  # <merged graph> _COMPLETE true: the merged graph is maintained
 _XSD_DATETIME = "http://www.w3.org/2001/XMLSchema#dateTime"
 #: a graph nothing is ever written to: the dataset of a query when no graph is live
 EMPTY_GRAPH = BASE + "graph/empty"
@@ -278,6 +287,7 @@ class RemoteStore:
         )
         self._write_lock = threading.Lock()
         self._live: list[ox.NamedNode] | None = None
+        self._merged = False  # the merged graph is complete: the default graph of queries
         self._live_read_at = 0.0
 
     # -- presets ------------------------------------------------------------------------------
@@ -361,12 +371,19 @@ class RemoteStore:
     def _read_live_graphs(self) -> list[ox.NamedNode]:
         read_at = time.monotonic()
         rows = self._select(
-            f"SELECT DISTINCT ?g WHERE {{ {{ ?e <{_CURRENT}> ?g }} UNION {{ ?g <{_STATIC}> ?n }} }}",
+            f"SELECT DISTINCT ?g ?m WHERE {{ {{ ?e <{_CURRENT}> ?g }} UNION {{ ?g <{_STATIC}> ?n }} "
+            f"UNION {{ <{MERGED_GRAPH}> <{_COMPLETE}> ?m }} }}",
             default=[_CATALOG],
         )
         self._live = sorted({r["g"] for r in rows if isinstance(r["g"], ox.NamedNode)}, key=lambda n: n.value)
+        self._merged = any(r["m"] is not None for r in rows)
         self._live_read_at = read_at
         return self._live
+
+    def _default_graphs(self, live: list[ox.NamedNode]) -> list[str]:
+        """The default graph of queries: the merged graph when complete (each triple of the live
+        graphs once, as SPARQL's RDF merge has it), else the live graphs."""
+        return [MERGED_GRAPH] if self._merged else [g.value for g in live]
 
     def query(self, sparql: str, **options: Any) -> Any:
         """Run a SPARQL query over the live graphs (their union is the default graph).
@@ -400,7 +417,7 @@ class RemoteStore:
             names = [g.value for g in live]
             result = self._query(
                 sparql, form,
-                names if default is None else _graph_names(default),
+                self._default_graphs(live) if default is None else _graph_names(default),
                 names if named is None else _graph_names(named),
                 timeout=timeout, params=params,
             )
@@ -418,20 +435,25 @@ class RemoteStore:
         """The catalog as of now: current export versions and static graphs (one request). The
         engine's union is never used (it may hold other graphs), so ``union_exact`` is false."""
         rows = self._select(
-            f"""SELECT ?e ?g ?s ?n WHERE {{
+            f"""SELECT ?e ?g ?s ?n ?m WHERE {{
               {{ ?e <{_CURRENT}> ?g OPTIONAL {{ ?e <{_SHA}> ?s }} }}
-              UNION {{ ?g <{_STATIC}> ?n OPTIONAL {{ ?g <{_STATIC_SHA}> ?s }} }} }}""",
+              UNION {{ ?g <{_STATIC}> ?n OPTIONAL {{ ?g <{_STATIC_SHA}> ?s }} }}
+              UNION {{ <{MERGED_GRAPH}> <{_COMPLETE}> ?m }} }}""",
             default=[_CATALOG],
         )
-        exports, static = [], []
+        exports, static, merged = [], [], False
         for row in rows:
             sha = row["s"].value if row["s"] is not None else ""
-            if row["e"] is not None:
+            if row["m"] is not None:
+                merged = True
+            elif row["e"] is not None:
                 exports.append(ExportState(row["e"].value, row["g"].value, sha))
-            else:
+            elif row["g"] is not None:
                 static.append(StaticGraph(row["g"].value, row["n"].value, sha))
-        catalog = Catalog.build(exports, static)
+        # an engine has no default graph of carbonkg's own: nothing to add to the merged graph
+        catalog = Catalog.build(exports, static, merged=merged, store_default_empty=True)
         self._live = [ox.NamedNode(g) for g in catalog.live]
+        self._merged = merged
         return catalog
 
     def export_state(self, export_iri: str) -> ExportState | None:
@@ -470,6 +492,7 @@ class RemoteStore:
         graph_iri = f"{export_iri}/graph/{sha256[:12]}-{uuid.uuid4().hex[:8]}"
         _iri(graph_iri)
         with self._write_lock:
+            self._ensure_merged()
             previous = self.export_state(export_iri)
             self._record_version(graph_iri, export_iri)
             try:
@@ -477,7 +500,7 @@ class RemoteStore:
             except Exception:
                 self._discard_quietly(graph_iri)
                 raise
-            self._switch(export_iri, sha256, graph_iri)
+            self._switch(export_iri, sha256, graph_iri, previous)
             self._live = None
             if previous is not None and previous.graph_iri != graph_iri:
                 self._discard_version(previous.graph_iri)
@@ -496,21 +519,27 @@ class RemoteStore:
             triples.extend(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
         body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
         with self._write_lock:
+            self._ensure_merged()
             self._gsp("PUT", graph, body)
-            self._update(
+            catalog = self.catalog()
+            self._update(join_updates(
                 f"""DELETE WHERE {{ GRAPH <{_CATALOG}> {{ <{graph}> <{_STATIC_SHA}> ?s }} }} ;
                 INSERT DATA {{ GRAPH <{_CATALOG}> {{ <{graph}> <{_STATIC}> {ox.Literal(name)} ;
-                  <{_STATIC_SHA}> {ox.Literal(sha256)} }} }}"""
-            )
+                  <{_STATIC_SHA}> {ox.Literal(sha256)} }} }}""",
+                # the graph was replaced in place: the merged graph is checked against all sources
+                merged_resync([*merged_sources(catalog, graph), graph], graph)))
             self._live = None
         return graph
 
     def remove_export(self, export_iri: str) -> bool:
         with self._write_lock:
+            self._ensure_merged()
             previous = self.export_state(export_iri)
             if previous is None:
                 return False
-            self._update(f"DELETE WHERE {{ GRAPH <{_CATALOG}> {{ {_iri(export_iri)} ?p ?o }} }}")
+            others = merged_sources(self.catalog(), previous.graph_iri)
+            self._update(join_updates(f"DELETE WHERE {{ GRAPH <{_CATALOG}> {{ {_iri(export_iri)} ?p ?o }} }}",
+                                      merged_delta(previous.graph_iri, None, others)))
             self._live = None
             self._discard_version(previous.graph_iri)
             return True
@@ -550,8 +579,10 @@ class RemoteStore:
         with self._write_lock:
             for row in rows:
                 self._update(f"DROP SILENT GRAPH {_iri(row['g'].value)}")
+            self._update(f"DROP SILENT GRAPH <{MERGED_GRAPH}>")
             self._update(f"DROP SILENT GRAPH <{_CATALOG}>")
             self._live = None
+            self._merged = False
 
     def flush(self) -> None:
         """Nothing to do: every write is committed by the engine when its request returns."""
@@ -581,17 +612,35 @@ class RemoteStore:
         if method == "PUT":  # an empty file: still create the graph
             self._gsp("PUT", graph_iri, b"")
 
-    def _switch(self, export_iri: str, sha256: str, graph_iri: str) -> None:
+    def _ensure_merged(self) -> None:
+        """Build the merged graph if the engine has none yet: emptied, filled one live graph per
+        request, and marked complete last (an interrupted build is done again)."""
+        self._writable()
+        self._read_live_graphs()
+        if self._merged:
+            return
+        sources = merged_sources(self.catalog())
+        log.info("%s: building the merged graph from %d live graphs", self.update_url, len(sources))
+        self._update(f"DROP SILENT GRAPH <{MERGED_GRAPH}>")
+        for graph in sources:
+            self._update(merged_delta(None, graph, ()))
+        self._update(f"INSERT DATA {{ GRAPH <{_CATALOG}> {{ <{MERGED_GRAPH}> <{_COMPLETE}> true }} }}")
+        self._merged = True
+
+    def _switch(self, export_iri: str, sha256: str, graph_iri: str, previous: ExportState | None) -> None:
         e = _iri(export_iri)
         sha = ox.Literal(sha256)
-        # one SPARQL update, one transaction on the engine: the pointer moves atomically.
+        removed = previous.graph_iri if previous is not None and previous.graph_iri != graph_iri else None
+        others = merged_sources(self.catalog(), removed, graph_iri)
+        # one SPARQL update, one transaction on the engine: the pointer moves atomically, and the
+        # merged graph with it.
         # (Virtuoso 7.2 finds no solution for two OPTIONALs that match nothing, and the update
         # then silently does nothing: one OPTIONAL, and the result is checked.)
-        self._update(
+        self._update(join_updates(
             f"""DELETE {{ GRAPH <{_CATALOG}> {{ {e} <{_CURRENT}> ?g ; <{_SHA}> ?s }} }}
             INSERT {{ GRAPH <{_CATALOG}> {{ {e} <{_CURRENT}> <{graph_iri}> ; <{_SHA}> {sha} }} }}
-            WHERE {{ OPTIONAL {{ GRAPH <{_CATALOG}> {{ {e} <{_CURRENT}> ?g ; <{_SHA}> ?s }} }} }}"""
-        )
+            WHERE {{ OPTIONAL {{ GRAPH <{_CATALOG}> {{ {e} <{_CURRENT}> ?g ; <{_SHA}> ?s }} }} }}""",
+            merged_delta(removed, graph_iri, others)))
         pointers = self._select(f"SELECT ?g ?s WHERE {{ {e} <{_CURRENT}> ?g OPTIONAL {{ {e} <{_SHA}> ?s }} }}",
                                 default=[_CATALOG])
         found = sorted({(r["g"].value, r["s"].value if r["s"] is not None else "") for r in pointers})

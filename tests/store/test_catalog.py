@@ -12,9 +12,11 @@ from carbonkg.loaders.pipeline import load_file
 from carbonkg.store import EmbeddedStore
 from carbonkg.store.catalog import (
     CATALOG_BASE,
+    MERGED_GRAPH,
     ExportState,
     StaticGraph,
     export_marker,
+    merged_marker,
     read_catalog,
     static_marker,
     user_marker,
@@ -58,9 +60,14 @@ def _count(store: EmbeddedStore, **options) -> int:
     return int(next(iter(rows))["n"].value)
 
 
-def test_union_when_only_live_graphs(loaded: EmbeddedStore) -> None:
+def test_union_when_only_live_graphs(loaded: EmbeddedStore, tmp_path: Path) -> None:
+    """A store without the merged graph (written by an earlier version, read-only here) answers
+    over the union default graph when it holds nothing but live graphs."""
+    loaded.raw.update(f"DROP GRAPH <{MERGED_GRAPH}> ; DROP GRAPH <{merged_marker()}>")
+    loaded.close()
+    loaded = EmbeddedStore(tmp_path / "store", read_only=True)
     catalog = loaded.catalog()
-    assert catalog.union_exact
+    assert catalog.union_exact and not catalog.merged
     assert dataset_options(catalog)["use_default_graph_as_union"] is True
     # the union answers exactly what the explicit list answers, and no catalog record shows
     live = loaded.live_graphs()
@@ -127,4 +134,5 @@ def test_catalog_graph_of_an_earlier_version_becomes_markers(loaded: EmbeddedSto
     assert catalog.static_graphs[static.value].sha256 == "ef" * 32
     assert catalog.user == {user.value}
     assert not store.raw.contains_named_graph(legacy)
+    assert catalog.merged  # and the merged graph is built from what is live
     assert store.raw.contains_named_graph(ox.NamedNode(next(iter(expected.export_states.values())).graph_iri))

@@ -16,6 +16,7 @@ import pyoxigraph as ox
 import pytest
 
 from carbonkg.store import EmbeddedStore, GraphStore, RemoteStore, RemoteStoreError, RemoteTriples, open_store
+from carbonkg.store.catalog import CATALOG_BASE, MERGED_GRAPH
 from carbonkg.store.remote import EMPTY_GRAPH, _slices, query_form
 
 JSON = "application/sparql-results+json"
@@ -129,9 +130,14 @@ def test_upload_in_slices_put_then_post(tmp_path: Path) -> None:
     assert all(r.headers["Content-Type"] == "application/n-triples" for r in uploads)
     assert b"".join(r.content for r in uploads) == path.read_bytes()
     updates = [form(r)["update"][0] for r in engine.requests if r.url.path == "/update"]
-    # record the version, then switch the pointer in one update
+    # an engine without a merged graph gets one first (empty here: nothing is live yet)
+    assert updates[:2] == [f"DROP SILENT GRAPH <{MERGED_GRAPH}>",
+                           f"INSERT DATA {{ GRAPH <{CATALOG_BASE}> {{ <{MERGED_GRAPH}> <https://w3id.org/carbonkg/store#complete> true }} }}"]
+    updates = updates[2:]
+    # record the version, then switch the pointer and add the version to the merged graph in one update
     assert "versionOf" in updates[0] and "INSERT DATA" in updates[0]
     assert updates[1].lstrip().startswith("DELETE") and "currentGraph" in updates[1] and graph in updates[1]
+    assert f"INSERT {{ GRAPH <{MERGED_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{graph}>" in updates[1]
     assert len(updates) == 2  # nothing to drop: there was no previous version
 
 
