@@ -16,7 +16,9 @@ For each dataset (the bundled exports, and ``--rows`` generated rows unless ``--
    change in the machine's load hits all of them alike; a server whose single request already
    takes more than a third of a cell is not load-tested (its one-request time is printed). The servers:
 
-   - ``oxigraph``: ``oxigraph serve-read-only --union-default-graph`` on the same store;
+   - ``oxigraph``: ``oxigraph serve-read-only --union-default-graph`` on the same store; when the
+     store has a merged graph (carbonkg's default graph then), the queries name it as their
+     ``default-graph-uri`` (the union would hold each triple twice);
    - ``rdflib``: rdflib-endpoint over an rdflib ``Dataset(default_union=True)`` parsed from the dump,
      on uvicorn;
    - ``floor``: one FastAPI route answering a constant on uvicorn (as ``carbonkg serve`` runs it):
@@ -38,6 +40,9 @@ Everything listens on 127.0.0.1; every run is bounded in time; every server is s
     python benchmarks/service_benchmark.py --rows 100000 --workdir var/bench/service
     python benchmarks/service_benchmark.py --rows 0 --duration 5          # bundled exports only
     python benchmarks/service_benchmark.py --rows 0 --profile             # + cProfile of the server
+    python benchmarks/service_benchmark.py --rows 0 --configs oxigraph,floor,carbonkg-baseline,carbonkg \
+        --baseline-site DIR   # before/after: DIR holds an earlier carbonkg laid out as installed
+                              # (carbonkg/, carbonkg/server/, carbonkg/loaders/, …), run from DIR
 
 Extra packages (not project dependencies): ``rdflib-endpoint`` in the interpreter running this
 script; ``oxigraph`` (the CLI, PyPI package ``oxigraph``) next to it; for the httptools/uvloop
@@ -111,7 +116,9 @@ from service_benchmark import build_queries
 from carbonkg.server import dataset as ds
 from carbonkg.server.execute import Executor, QueryTask, Spool
 from carbonkg.server.runtime import open_store
+from carbonkg.server.safety import analyse_query
 from carbonkg.server.settings import Settings
+from carbonkg.store.catalog import MERGED_GRAPH
 from carbonkg.store.embedded import EmbeddedStore
 
 store_path, nq = Path({store!r}), Path({nquads!r})
@@ -122,12 +129,17 @@ catalog = store.catalog()
 dataset = ds.resolve(ds.DatasetSpec(), catalog)
 graphs = [g for g in raw.named_graphs()]
 info = dict(store_quads=len(raw), named_graphs=len(graphs), live_graphs=len(catalog.live))
+# the default graph Oxigraph server is given (default-graph-uri): the merged graph when the store has
+# one, as carbonkg's queries have (its union default graph would hold each triple twice), else the union
+server_default = [MERGED_GRAPH] if catalog.merged else []
+server_dataset = (dict(default_graph=[ox.NamedNode(g) for g in server_default]) if server_default
+                  else dict(use_default_graph_as_union=True))
 
 CK = "PREFIX ck: <https://w3id.org/carbonkg/ontology#>\n"
 prefix = "VCS-VCU"
 blocks = list(raw.query(CK + "SELECT ?b ?s ?e ?sn WHERE {{ ?b ck:serialPrefix ?p ; ck:serialStart ?s ; ck:serialEnd ?e ; "
                         "ck:serialNumber ?sn . FILTER(STR(?p) = " + json.dumps(prefix) + ") }} ORDER BY ?s ?b",
-                        use_default_graph_as_union=True))
+                        **server_dataset))
 mid = blocks[len(blocks) // 2]
 start, end = int(mid["s"].value), int(mid["e"].value)
 params = dict(block=mid["b"].value, prefix=prefix, n=(start + end) // 2, serial=mid["sn"].value, prefix_blocks=len(blocks))
@@ -154,21 +166,22 @@ formats = dict(solutions="json", boolean="json", graph="turtle")
 expected, inproc, warnings = dict(), dict(), []
 for name, q in queries.items():
     expected[name] = first_column(raw.query(q, **dataset))
-    union = first_column(raw.query(q, use_default_graph_as_union=True))
+    union = first_column(raw.query(q, **server_dataset))
     if union != expected[name]:  # seen once, right after the static-graph sync of a fresh 100k store
         again = EmbeddedStore(store_path, read_only=True)
         catalog2 = again.catalog()
         retry = first_column(again.raw.query(q, **ds.resolve(ds.DatasetSpec(), catalog2)))
         warnings.append(f"{{name}}: the handle open_store returned answered {{expected[name]}} with carbonkg's "
-                        f"dataset ({{len(catalog.live)}} live graphs) and {{union}} with the union; a fresh "
+                        f"dataset ({{len(catalog.live)}} live graphs) and {{union}} with Oxigraph server's; a fresh "
                         f"read-only handle ({{len(catalog2.live)}} live graphs) answers {{retry}}")
         expected[name] = retry
-    task = QueryTask(q, settings.sparql_endpoint, ds.DatasetSpec(), formats, settings.max_results,
-                     settings.sparql_endpoint + "#result-limit")
+    task = QueryTask(q, settings.sparql_endpoint, ds.DatasetSpec(), formats, settings.max_results,  # as /sparql builds it
+                     settings.sparql_endpoint + "#result-limit",
+                     reads_named_graphs=analyse_query(q, base=settings.sparql_endpoint).reads_named_graphs)
     inproc[name] = dict(
         list_ms=per_call(lambda: raw.query(q, default_graph=[*map(ox.NamedNode, catalog.live), ox.DefaultGraph()], named_graphs=list(map(ox.NamedNode, catalog.live))).serialize(format=ox.QueryResultsFormat.JSON)),
-        union_ms=per_call(lambda: raw.query(q, use_default_graph_as_union=True).serialize(format=ox.QueryResultsFormat.JSON)),
-        union_named_ms=per_call(lambda: raw.query(q, use_default_graph_as_union=True, named_graphs=list(map(ox.NamedNode, catalog.live))).serialize(format=ox.QueryResultsFormat.JSON)),
+        union_ms=per_call(lambda: raw.query(q, **server_dataset).serialize(format=ox.QueryResultsFormat.JSON)),
+        union_named_ms=per_call(lambda: raw.query(q, **server_dataset, named_graphs=list(map(ox.NamedNode, catalog.live))).serialize(format=ox.QueryResultsFormat.JSON)),
         executor_ms=per_call(lambda: executor.run(task, Spool(None, 1 << 18))),
     )
 
@@ -181,7 +194,8 @@ if not nq.exists():
     part.rename(nq)
 view_quads = sum(1 for g in default for _ in raw.quads_for_pattern(None, None, None, g))
 info.update(view_quads=view_quads)
-print(json.dumps(dict(params=params, queries=queries, expected=expected, inproc=inproc, info=info, warnings=warnings)))
+print(json.dumps(dict(params=params, queries=queries, expected=expected, inproc=inproc, info=info, warnings=warnings,
+                      server_default=server_default)))
 """
 
 WORKER_PROFILE = r"""
@@ -189,13 +203,15 @@ import cProfile, io, pstats, sys, time
 from pathlib import Path
 from carbonkg.server import dataset as ds
 from carbonkg.server.execute import Executor, QueryTask
+from carbonkg.server.safety import analyse_query
 from carbonkg.server.settings import Settings
 from carbonkg.server.workers import _handle
 settings = Settings(store_path=Path({store!r}))
 executor = Executor(settings.store_path)
 executor.refresh(0)
 task = QueryTask({query!r}, settings.sparql_endpoint, ds.DatasetSpec(), dict(solutions="json", boolean="json", graph="turtle"),
-                 settings.max_results, settings.sparql_endpoint + "#result-limit")
+                 settings.max_results, settings.sparql_endpoint + "#result-limit",
+                 reads_named_graphs=analyse_query({query!r}, base=settings.sparql_endpoint).reads_named_graphs)
 for _ in range(50):
     _handle(executor, "query", task, 0, {spool!r}, 256 * 1024, "x")
 profile = cProfile.Profile(time.process_time)  # CPU time: wall time would count waits for the CPU
@@ -385,6 +401,7 @@ class Config:
     env: dict[str, str] = field(default_factory=dict)
     uvicorn_workers: int = 0  # 0: `carbonkg serve`; n: `uvicorn --factory --workers n`
     needs_standard: bool = False
+    cwd: Path | None = None  # run from here (default: the repository)
 
 
 @dataclass
@@ -394,9 +411,11 @@ class Running:
     base: str
     path: str
     log: Path
+    default_graphs: tuple[str, ...] = ()  # sent as default-graph-uri
 
     def url(self, query: str) -> str:
-        return f"{self.base}{self.path}?{urllib.parse.urlencode({'query': query})}"
+        fields = [("query", query), *(("default-graph-uri", g) for g in self.default_graphs)]
+        return f"{self.base}{self.path}?{urllib.parse.urlencode(fields)}"
 
 
 def command(config: Config, store: Path, nquads: Path, port: int) -> tuple[list[str], str]:
@@ -420,7 +439,7 @@ def command(config: Config, store: Path, nquads: Path, port: int) -> tuple[list[
 
 @contextlib.contextmanager
 def running(config: Config, store: Path, nquads: Path, logs: Path, probe: str, startup_s: float,
-            profile_to: Path | None = None) -> Iterator[Running]:
+            profile_to: Path | None = None, default_graphs: tuple[str, ...] = ()) -> Iterator[Running]:
     port = free_port()
     argv, path = command(config, store, nquads, port)
     if profile_to is not None:  # `python -m carbonkg.cli serve …` → the cProfile wrapper
@@ -433,8 +452,8 @@ def running(config: Config, store: Path, nquads: Path, logs: Path, probe: str, s
     log = logs / f"{config.label.replace(' ', '_').replace('/', '_')}-{port}.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                   cwd=str(REPO), start_new_session=True)
-    server = Running(config, process, f"http://127.0.0.1:{port}", path, log)
+                                   cwd=str(config.cwd or REPO), start_new_session=True)
+    server = Running(config, process, f"http://127.0.0.1:{port}", path, log, default_graphs)
     try:
         deadline = time.monotonic() + startup_s
         while True:
@@ -564,7 +583,8 @@ def configurations(args: argparse.Namespace) -> list[Config]:
     std = args.standard_site
     std_env = {"PYTHONPATH": str(std)} if std else {}
     all_configs = {
-        "oxigraph": Config("oxigraph serve-read-only", "oxigraph", "Rust; union default graph"),
+        "oxigraph": Config("oxigraph serve-read-only", "oxigraph",
+                           "Rust; default graph: the merged graph (default-graph-uri) if any, else the union"),
         "rdflib": Config("rdflib-endpoint", "rdflib", "rdflib Dataset(default_union), uvicorn as installed (httptools/uvloop)"),
         "floor": Config("floor: uvicorn+FastAPI constant", "floor",
                         "one FastAPI route answering a constant, uvicorn as carbonkg serve runs it, +httptools/uvloop",
@@ -585,8 +605,14 @@ def configurations(args: argparse.Namespace) -> list[Config]:
                                   "query_workers=0: queries in a server thread; NOT all safety on",
                                   env={**std_env, "CARBONKG_QUERY_WORKERS": "0"}, needs_standard=True),
     }
+    if args.baseline_site:  # another version of carbonkg, run from its own folder (its cwd wins on sys.path)
+        site = args.baseline_site.resolve()
+        all_configs["carbonkg-baseline"] = Config("carbonkg baseline (defaults)", "carbonkg",
+                                                  f"carbonkg serve from {site}", env={"PYTHONPATH": str(site)}, cwd=site)
     chosen = []
     for name in args.configs.split(","):
+        if name.strip() == "carbonkg-baseline" and not args.baseline_site:
+            raise SystemExit("--configs carbonkg-baseline needs --baseline-site")
         config = all_configs[name.strip()]
         if config.needs_standard and not have_standard(std):
             print(f"skipping {config.label}: httptools/uvloop not importable (see --standard-site)")
@@ -665,9 +691,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--queries", default="lookup,serial-range,serial-index,serial-exact")
     parser.add_argument("--configs", default=DEFAULT_CONFIGS, help=f"comma-separated, from: {DEFAULT_CONFIGS},"
-                        "carbonkg-std,carbonkg-2proc-qw1,carbonkg-inline")
+                        "carbonkg-std,carbonkg-2proc-qw1,carbonkg-inline,carbonkg-baseline")
     parser.add_argument("--standard-site", type=Path, default=None,
                         help="folder with httptools and uvloop, when the venv lacks them (they come with uvicorn[standard])")
+    parser.add_argument("--baseline-site", type=Path, default=None,
+                        help="a folder holding another version of the carbonkg package (carbonkg/, carbonkg/server/, …: "
+                        "e.g. an earlier commit laid out as installed), run as --configs carbonkg-baseline, "
+                        "interleaved with the others: before/after on the same machine load")
     parser.add_argument("--rdflib-max-quads", type=int, default=15_000_000, help="skip rdflib above this many quads")
     parser.add_argument("--profile", action="store_true",
                         help="also profile carbonkg (cProfile on the server process, and the worker's code path)")
@@ -676,7 +706,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("wrk is missing (Debian: apt-get install -y wrk)")
     concurrency = [int(c) for c in args.concurrency.split(",")]
     query_names = [q.strip() for q in args.queries.split(",")]
-    work = args.workdir or Path(tempfile.mkdtemp(prefix="carbonkg-service-bench-"))
+    work = (args.workdir or Path(tempfile.mkdtemp(prefix="carbonkg-service-bench-"))).resolve()  # servers may run elsewhere
     work.mkdir(parents=True, exist_ok=True)
     logs = work / "logs"
     logs.mkdir(exist_ok=True)
@@ -726,12 +756,14 @@ def main(argv: list[str] | None = None) -> int:
         for q in query_names:
             print(f"  {q}: {' '.join(queries[q].split())}")
             print(f"      answer: {len(expected[q])} row(s)")
+        print(f"Oxigraph server's default graph: {' '.join(prep['server_default']) or 'the union of all graphs'} "
+              "(carbonkg's: the merged graph when there is one, else the union of the live graphs)")
         print("in-process, pyoxigraph query + JSON answer (no HTTP), CPU ms per query:")
-        print(f"  {'query':13} {'carbonkg dataset (list)':>24} {'union default':>14} {'union + named list':>19} "
+        print(f"  {'query':13} {'carbonkg dataset (list)':>24} {'Oxigraph default':>16} {'+ named list':>13} "
               f"{'carbonkg Executor.run':>22}")
         for q in query_names:
             t = prep["inproc"][q]
-            print(f"  {q:13} {t['list_ms']:>24.3f} {t['union_ms']:>14.3f} {t['union_named_ms']:>19.3f} "
+            print(f"  {q:13} {t['list_ms']:>24.3f} {t['union_ms']:>16.3f} {t['union_named_ms']:>13.3f} "
                   f"{t['executor_ms']:>22.3f}")
 
         probe = queries["lookup"]
@@ -743,7 +775,9 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 startup = 3600.0 if config.kind == "rdflib" else 180.0
                 try:
-                    server = stack.enter_context(running(config, store, nquads, logs, probe, startup))
+                    server = stack.enter_context(running(
+                        config, store, nquads, logs, probe, startup,
+                        default_graphs=tuple(prep["server_default"]) if config.kind == "oxigraph" else ()))
                 except Exception as exc:  # one server failing must not stop the others
                     print(f"  {config.label}: {exc}", flush=True)
                     for q in query_names:

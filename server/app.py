@@ -51,6 +51,8 @@ def create_app(settings: Settings | None = None, *, extra_routers: Sequence[APIR
     )
     app.state.settings = settings
     problems.install(app)
+    # innermost middleware, so that CORS and metrics see the requests it answers
+    app.add_middleware(sparql.QueryGetShortcut, app_router=app.router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -55,7 +55,8 @@ def run_query(text: str, settings: Settings, fmt: str | None, out: IO[bytes] | N
         raise UsageError(f"--format {fmt} cannot carry {conneg.KIND_WORDS[kind]}; use one of: "
                          + ", ".join(f.name for f in conneg.FORMATS_BY_KIND[kind]))
     dataset = DatasetSpec.from_request((), (), analysis.from_graphs, analysis.from_named_graphs)
-    task = QueryTask(text, settings.sparql_endpoint, dataset, formats, max_results=None)
+    task = QueryTask(text, settings.sparql_endpoint, dataset, formats, max_results=None,
+                     reads_named_graphs=analysis.reads_named_graphs)
     from carbonkg.errors import CarbonkgError
 
     try:

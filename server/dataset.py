@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from carbonkg.store.catalog import Catalog, create_markers, drop_markers, user_marker
 from carbonkg.store.embedded import dataset_options
 
-__all__ = ["Catalog", "DatasetSpec", "register_user_graphs", "resolve", "unregister_user_graphs"]
+__all__ = ["Catalog", "DatasetSpec", "register_user_graphs", "resolve", "unregister_user_graphs", "without_named_graphs"]
 
 
 def register_user_graphs(iris: Iterable[str]) -> str:
@@ -63,6 +63,12 @@ class DatasetSpec:
         if from_graphs or from_named_graphs:
             return cls(tuple(from_graphs), tuple(from_named_graphs))
         return cls()
+
+
+def without_named_graphs(options: dict) -> dict:
+    """``options`` for a query that reads no named graph (no ``GRAPH``): the same default graph,
+    no named graphs. The answers are the same; the store is spared encoding the graph list."""
+    return {**options, "named_graphs": []}
 
 
 def resolve(spec: DatasetSpec, catalog: Catalog) -> dict:

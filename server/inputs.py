@@ -4,6 +4,7 @@ and the bearer token that guards writes."""
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from urllib.parse import parse_qsl
 
 from fastapi import Request
@@ -90,11 +91,11 @@ def parse_form(body: bytes) -> list[tuple[str, str]]:
         raise Problem(400, "Bad request", "a form field is not valid UTF-8 once percent-decoded", slug="bad-request") from None
 
 
-def values(fields: list[tuple[str, str]], name: str) -> list[str]:
+def values(fields: Sequence[tuple[str, str]], name: str) -> list[str]:
     return [v for k, v in fields if k == name]
 
 
-def one_operation(fields: list[tuple[str, str]], name: str, where: str) -> str | None:
+def one_operation(fields: Sequence[tuple[str, str]], name: str, where: str) -> str | None:
     """The single ``query``/``update`` field; 400 when repeated."""
     found = values(fields, name)
     if len(found) > 1:

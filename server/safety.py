@@ -173,6 +173,9 @@ class QueryAnalysis:
     from_graphs: list[str] = field(default_factory=list)
     from_named_graphs: list[str] = field(default_factory=list)
     remote_calls: list[RemoteCall] = field(default_factory=list)
+    # whether the query may read named graphs: a name or prefixed name starting with GRAPH
+    # (the keyword, or glued like ``GRAPH:g``; a prefix ``graph:`` counts too, erring on the safe side)
+    reads_named_graphs: bool = True
 
     @property
     def result_kind(self) -> str | None:
@@ -280,7 +283,8 @@ def _analyse(text: str, base: str | None) -> QueryAnalysis:
                     (from_named if named else froms).append(iri)
             i = j
         i += 1
-    return QueryAnalysis(form, is_update, froms, from_named, find_remote_calls(tokens, base))
+    reads_named = any(t.kind in ("name", "pname") and t.text[:5].upper() == "GRAPH" for t in tokens)
+    return QueryAnalysis(form, is_update, froms, from_named, find_remote_calls(tokens, base), reads_named)
 
 
 _analyse_cached = lru_cache(maxsize=_CACHED)(_analyse)

@@ -13,7 +13,8 @@ read-only snapshot of the store; a query is sent to an idle worker over a socket
 The hop is the price of that hard limit, paid on every query, so the server's side of it is kept
 small: each worker's socket is an asyncio transport for the worker's whole life (the event loop
 watches it once, not once per query), messages are ``multiprocessing.connection`` frames (a
-4-byte length and a pickle) read by a protocol, an idle worker is taken without waiting when
+4-byte length and a pickle) read by a protocol, tasks and answers are tuples of plain values
+(:meth:`QueryTask.to_wire`, :meth:`Answer.to_wire`), an idle worker is taken without waiting when
 there is one, and the time limit is one timer per query.
 
 Workers reopen their snapshot when the pool's *generation* changes (the server bumps it after
@@ -43,7 +44,6 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +75,8 @@ class QueryFailed(Exception):
 
 
 def _frame(message: Any) -> bytes:
-    """``message`` as one ``multiprocessing.connection.Connection`` frame (what the worker's
-    ``Connection.recv`` reads): a big-endian length, then the pickle."""
+    """``message`` as one frame, as ``multiprocessing.connection.Connection`` writes them: a
+    big-endian length, then the pickle."""
     data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
     if len(data) > 0x7FFFFFFF:
         return struct.pack("!iQ", -1, len(data)) + data
@@ -191,6 +191,10 @@ def _reply(reply: tuple) -> Any:
     status = reply[0]
     if status == "ok":
         return reply[1]
+    if status == "answer":  # a query's answer from a worker process, as plain values
+        from carbonkg.server.execute import Answer
+
+        return Answer.from_wire(reply[1])
     if status == "syntax":
         raise QueryFailed("syntax", reply[1])
     if status == "error":
@@ -254,7 +258,7 @@ class QueryPool:
             worker = self._idle.pop() if self._idle else await self._wait_for_worker(loop, deadline)
             task_id = str(next(self._task_ids))
             try:
-                worker.channel.send((op, self.generation, payload, task_id))
+                worker.channel.send((op, self.generation, payload.to_wire() if op == "query" else payload, task_id))
             except (OSError, ValueError):  # died while idle: replace it and try another one once
                 self._kill(worker)
                 if attempt == 2:
@@ -424,6 +428,15 @@ class InlineRunner:
             return _handle(self.executor, op, payload, self.generation, self.spool_dir, self.inline_bytes, uuid.uuid4().hex)
 
 
+def stale_snapshot(exc: BaseException) -> bool:
+    """Whether ``exc`` is RocksDB finding a file of a read-only snapshot gone: the writer (another
+    process, or this server with updates on) compacted it away after the snapshot was opened.
+    (pyoxigraph calls reading a store another process writes undefined behaviour; this is the
+    failure it has, and reopening is the cure.)"""
+    text = str(exc)
+    return isinstance(exc, OSError) and ("No such file" in text or "Corruption" in text) and ".sst" in text
+
+
 def _handle(
     executor: Any, op: str, payload: Any, generation: int, spool_dir: str | None, inline_bytes: int, task_id: str = ""
 ) -> tuple:
@@ -438,7 +451,18 @@ def _handle(
             return ("ok", executor.ping())
         if op == "query":
             spool = Spool(spool_dir, inline_bytes, prefix=f"answer-{task_id}-")
-            return ("ok", spool.finish(executor.run(payload, spool)))
+            try:
+                return ("ok", spool.finish(executor.run(payload, spool)))
+            except Exception as exc:
+                if not stale_snapshot(exc):
+                    raise
+                # a writer compacted away a file this read-only snapshot still pointed at: open
+                # the store's current state and answer from it (once)
+                log.info("the store's files changed under the snapshot (%s); reopening", exc)
+                spool.discard()
+                spool = Spool(spool_dir, inline_bytes, prefix=f"answer-{task_id}-")
+                executor.reopen()
+                return ("ok", spool.finish(executor.run(payload, spool)))
         return ("error", "ValueError", f"unknown operation {op!r}")
     except SyntaxError as exc:
         if spool is not None:
@@ -460,6 +484,42 @@ def _watch_parent(parent: int) -> None:
             os._exit(0)
 
 
+class _WorkerEnd:
+    """The worker's end of its socket: the frames of :func:`_frame` both ways. A message is
+    usually read with one system call (``Connection.recv`` makes two, and more Python)."""
+
+    def __init__(self, fd: int) -> None:
+        self.sock = socket.socket(fileno=fd)
+        self.buffer = bytearray()
+
+    def send(self, message: Any) -> None:
+        self.sock.sendall(_frame(message))
+
+    def recv(self) -> Any:
+        while (frame := self._next_frame()) is None:
+            chunk = self.sock.recv(1 << 16)
+            if not chunk:
+                raise EOFError("the server closed the socket")
+            self.buffer += chunk
+        return pickle.loads(frame)
+
+    def _next_frame(self) -> bytes | None:
+        buffer = self.buffer
+        if len(buffer) < 4:
+            return None
+        size, start = int.from_bytes(buffer[:4], "big", signed=True), 4
+        if size == -1:  # a frame over 2 GiB: an 8-byte length follows
+            if len(buffer) < 12:
+                return None
+            size, start = int.from_bytes(buffer[4:12], "big"), 12
+        end = start + size
+        if len(buffer) < end:
+            return None
+        frame = bytes(buffer[start:end])
+        del buffer[:end]
+        return frame
+
+
 def worker_main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="carbonkg.server.workers")
     parser.add_argument("--fd", type=int, required=True)
@@ -471,9 +531,9 @@ def worker_main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C goes to the server, which stops us
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
 
-    from carbonkg.server.execute import Executor
+    from carbonkg.server.execute import Answer, Executor, QueryTask
 
-    conn = Connection(args.fd)
+    conn = _WorkerEnd(args.fd)
     executor = Executor(args.store)
     try:
         executor.refresh(args.generation)
@@ -489,8 +549,12 @@ def worker_main(argv: list[str] | None = None) -> int:
         if message is None:
             return 0
         op, generation, payload, task_id = message
+        if op == "query":  # tasks and answers cross the socket as plain values (QueryTask.to_wire)
+            payload = QueryTask.from_wire(payload)
         reply = _handle(executor, op, payload, generation, args.spool, args.inline_bytes, task_id)
-        conn.send_bytes(pickle.dumps(reply, pickle.HIGHEST_PROTOCOL))
+        if reply[0] == "ok" and isinstance(reply[1], Answer):
+            reply = ("answer", reply[1].to_wire())
+        conn.send(reply)
 
 
 if __name__ == "__main__":

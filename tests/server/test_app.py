@@ -187,3 +187,45 @@ def test_queries_in_the_server_process(protocol_store: Path) -> None:
         assert client.get("/health").json()["workers"]["mode"] == "inline"
         r = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"})
         assert r.json()["results"]["bindings"][0]["n"]["value"] == "3"
+
+
+def test_get_and_head_sparql_are_answered_past_the_router(protocol_store: Path, monkeypatch) -> None:
+    """GET/HEAD /sparql skip FastAPI's routing and dependency solving (sparql.QueryGetShortcut):
+    answers, problems and the service description are the same as through the router."""
+    from fastapi.routing import APIRoute
+
+    with serve(protocol_store) as client:
+        async def routed(self, scope, receive, send) -> None:
+            raise AssertionError("routed")
+
+        monkeypatch.setattr(APIRoute, "handle", routed)
+        r = client.get("/sparql", params={"query": "ASK {}"})
+        assert r.status_code == 200 and r.json()["boolean"] is True
+        assert r.headers["carbonkg-result-count"] == "1" and r.headers["vary"] == "Accept"
+        head = client.head("/sparql", params={"query": "ASK {}"})
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["content-length"] == r.headers["content-length"]
+        bad = client.get("/sparql", params={"query": "ASK {"})
+        assert bad.status_code == 400 and essence(bad.headers["content-type"]) == "application/problem+json"
+        assert bad.json()["instance"] == "/sparql" and bad.json()["line"] == 1
+        description = client.get("/sparql", headers={"Accept": "text/turtle"})
+        assert description.status_code == 200 and b"sd:endpoint" in description.content  # (url_for works)
+        with pytest.raises(AssertionError, match="routed"):  # every other route goes through the router
+            client.get("/health")
+
+
+def test_named_graphs_are_the_live_graphs_whenever_a_query_may_read_them(read_client) -> None:
+    """Queries without GRAPH run without the list of live graphs; with GRAPH (any case, glued),
+    the named graphs are the live graphs only, never the catalog's marker graphs."""
+    from server_helpers import PROTOCOL_GRAPHS
+
+    def column(query: str, var: str) -> list[str]:
+        r = read_client.get("/sparql", params={"query": query})
+        assert r.status_code == 200, r.text
+        return sorted(b[var]["value"] for b in r.json()["results"]["bindings"])
+
+    for query in ("SELECT DISTINCT ?g { GRAPH ?g { } }", "select distinct ?g {graph?g{}}",
+                  "SELECT DISTINCT ?g { ?s ?p ?o OPTIONAL { GrApH ?g { ?s ?p ?o } } }"):
+        assert column(query, "g") == sorted(PROTOCOL_GRAPHS)
+    union = column("SELECT ?s ?p ?o { ?s ?p ?o }", "s")
+    assert union and union == column("SELECT ?s { GRAPH ?g { ?s ?p ?o } }", "s")

@@ -4,6 +4,9 @@ variable. Cross-checked against rdflib's algebra, which has the real parse tree.
 
 from __future__ import annotations
 
+import functools
+
+import pyoxigraph as ox
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -181,3 +184,70 @@ def test_glued_load_is_refused(update: str) -> None:
     assert calls and calls[0].keyword == "LOAD"
     with pytest.raises(Problem):
         check_remote_calls(update, calls, ["*"])
+
+
+# -- whether a query may read named graphs (then, and only then, the live graphs are named to the store)
+
+
+def test_queries_that_may_read_named_graphs() -> None:
+    def reads(query: str) -> bool:
+        return analyse_query(query, base=BASE).reads_named_graphs
+
+    assert not reads("SELECT * { ?s ?p ?o }")
+    assert not reads("SELECT * { ?graph <http://x/GRAPH> 'GRAPH ?g { }' } # GRAPH ?g { }")
+    assert not reads("PREFIX ex: <http://x/> SELECT * { ?s ex:graph ?o . ?s ?p \"x\"@graph }")
+    assert reads("SELECT * { GRAPH ?g { ?s ?p ?o } }")
+    assert reads("select * { graph ?g { } }")
+    assert reads("SELECT * { GRAPH<http://g/1> { ?s ?p ?o } }")
+    assert reads("PREFIX : <http://g/> SELECT * { GRAPH:1 { ?s ?p ?o } }")  # oxigraph: GRAPH, then :1
+    assert reads("PREFIX graph: <http://x/> SELECT * { ?s graph:p ?o }")  # a prefix "graph": counted, to be safe
+
+
+# (fragment, whether it has a GRAPH keyword)
+_GRAPH_FRAGMENTS = [
+    ("?s ?p ?o .", False),
+    ("GRAPH ?g { ?s ?p ?o }", True),
+    ("graph ?g { }", True),
+    ("GRAPH:1 { ?s ?p ?x }", True),
+    ("GRAPH<http://g/2>{?s ?p ?y}", True),
+    ("FILTER NOT EXISTS { GrApH ?h { ?s ?p 'b' } }", True),
+    ("?s ?p 'GRAPH ?g { }' .", False),
+    ("?s <http://x/GRAPH> ?o .", False),
+    ("?graph ?p ?o .", False),
+    ("# GRAPH ?g { }\n", False),
+    ("OPTIONAL { ?s :graph ?z }", False),
+]
+
+
+@functools.lru_cache(maxsize=1)
+def _named_graph_store() -> ox.Store:
+    """Two graphs with a triple each, and an empty one (as a catalog marker is)."""
+    store = ox.Store()
+    for n in (1, 2):
+        store.add(ox.Quad(ox.NamedNode(f"http://g/s{n}"), ox.NamedNode("http://g/p"), ox.Literal("b"),
+                          ox.NamedNode(f"http://g/{n}")))
+    store.add_graph(ox.NamedNode("http://g/empty"))
+    return store
+
+
+def _answers(query: str, **dataset: object) -> list[str]:
+    return sorted(str(s) for s in _named_graph_store().query(query, use_default_graph_as_union=True, **dataset))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_GRAPH_FRAGMENTS), min_size=1, max_size=5))
+def test_a_query_said_not_to_read_named_graphs_answers_the_same_without_them(fragments: list[tuple[str, bool]]) -> None:
+    """oxigraph's answer over the union default graph without named graphs equals its answer with
+    every named graph whenever the analysis says the query reads none (the server then leaves the
+    list of live graphs out), and a real GRAPH keyword is never missed."""
+    query = "PREFIX : <http://g/> SELECT * { " + " ".join(text for text, _ in fragments) + " }"
+    reads = analyse_query(query, base=BASE).reads_named_graphs
+    assert reads == any(has_graph for _, has_graph in fragments)
+    if not reads:
+        assert _answers(query, named_graphs=[]) == _answers(query)
+
+
+def test_named_graphs_matter_to_graph_patterns() -> None:
+    """The check above can fail: with GRAPH, the named graphs change the answer."""
+    query = "SELECT ?g { GRAPH ?g { } }"
+    assert _answers(query, named_graphs=[]) == [] != _answers(query)
