@@ -275,7 +275,7 @@ class EmbeddedStore:
         catalog = self.catalog()
         if catalog.merged:
             return
-        sources = sorted(merged_sources(catalog))
+        sources = merged_sources(catalog)  # sorted
         log.info("building the merged graph from %d live graphs", len(sources))
         self._store.update(f"DROP SILENT GRAPH <{MERGED_GRAPH}>")
         for graph in sources:
